@@ -1,0 +1,3 @@
+module venue
+
+go 1.26.8
