@@ -35,20 +35,20 @@ const (
 	CxlImmutable      Reason = 33 // 102=99: side, symbol, type or TIF differ
 
 	// Why an order ended (EvCanceled, EvExpired).
-	ReasonClient        Reason = 50
-	ReasonIOCRemainder  Reason = 51 // IOC or market: what could not fill at once
-	ReasonFOKUnfilled   Reason = 52
-	ReasonSelfTrade     Reason = 53
-	ReasonMassCancel    Reason = 54
-	ReasonDisconnect    Reason = 55
-	ReasonHalt          Reason = 56
-	ReasonKillSwitch    Reason = 57
-	ReasonAdmin         Reason = 58
-	ReasonExpireGTD     Reason = 59
-	ReasonExpireDay     Reason = 60
-	ReasonTriggerBand   Reason = 61 // a triggered stop-limit whose limit is outside the band now
-	ReasonTriggerFunds  Reason = 62 // a triggered stop-market buy whose band limit the holds no longer cover
-	ReasonReplacedAway  Reason = 63 // replaced to a quantity at or below the filled quantity
+	ReasonClient       Reason = 50
+	ReasonIOCRemainder Reason = 51 // IOC or market: what could not fill at once
+	ReasonFOKUnfilled  Reason = 52
+	ReasonSelfTrade    Reason = 53
+	ReasonMassCancel   Reason = 54
+	ReasonDisconnect   Reason = 55
+	ReasonHalt         Reason = 56
+	ReasonKillSwitch   Reason = 57
+	ReasonAdmin        Reason = 58
+	ReasonExpireGTD    Reason = 59
+	ReasonExpireDay    Reason = 60
+	ReasonTriggerBand  Reason = 61 // a triggered stop-limit whose limit is outside the band now
+	ReasonTriggerFunds Reason = 62 // a triggered stop-market buy whose band limit the holds no longer cover
+	ReasonReplacedAway Reason = 63 // replaced to a quantity at or below the filled quantity
 
 	// Balance and reference-data outcomes (EvBalance, EvRefData).
 	BalDuplicate   Reason = 80 // the idempotency key was seen: nothing changed
