@@ -34,7 +34,7 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, e: New(), now: 1_700_000_000_000_000_000}
 	h.must(h.do(Command{Kind: CmdAddSymbol, SymbolSpec: &SymbolSpec{
 		ID: symUSD, Name: "BTC-USD", Base: btc, Quote: usd, TickSize: 1, QtyStep: 1, MinQty: 10_000,
-		MaxQty: 1000 * btc1, MaxNotional: 4e18, RefPx: usdPx(60_000), BandBps: 2000, Status: StatusOpen,
+		MaxQty: 1000 * btc1, MaxNotional: 5e16, RefPx: usdPx(60_000), BandBps: 2000, Status: StatusOpen,
 	}}))
 	h.must(h.do(Command{Kind: CmdAddSymbol, SymbolSpec: &SymbolSpec{
 		ID: symEUR, Name: "BTC-EUR", Base: btc, Quote: eur, TickSize: 1, QtyStep: 1, MinQty: 10_000,
