@@ -183,8 +183,21 @@ func (m *benchMix) fresh() *Engine {
 // BenchmarkEngineMix reports engine throughput on the realistic mix, one
 // core, after a warm-up pass so the book and the free lists are in steady
 // state.
-func BenchmarkEngineMix(b *testing.B) {
-	m := makeBenchMix(1_000_000)
+func BenchmarkEngineMix(b *testing.B) { benchEngineMix(b, makeBenchMix(1_000_000)) }
+
+// BenchmarkEngineMixNoClOrdID is the same flow without ClOrdIDs: orders are
+// named by OrderID only, as exchange-core's benchmark does. The difference
+// to BenchmarkEngineMix is the cost of the day's ClOrdID index.
+func BenchmarkEngineMixNoClOrdID(b *testing.B) {
+	src := makeBenchMix(1_000_000)
+	m := &benchMix{setup: src.setup, flow: slices.Clone(src.flow)}
+	for i := range m.flow {
+		m.flow[i].ClOrdID = ""
+	}
+	benchEngineMix(b, m)
+}
+
+func benchEngineMix(b *testing.B, m *benchMix) {
 	e := m.fresh()
 	for i := range m.flow { // warm-up: the book fills to its steady size
 		e.Apply(&m.flow[i])

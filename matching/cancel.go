@@ -107,13 +107,13 @@ func (e *Engine) find(cmd *Command) (*order, OrderID, Reason) {
 			return nil, 0, CxlUnknownOrder
 		}
 		if cmd.OrigClOrdID != "" && cmd.OrderID < e.nextOrderID {
-			if id, ok := e.clOrdIDs[clKey{cmd.Session, cmd.OrigClOrdID}]; ok && id == cmd.OrderID {
+			if id, ok := e.clOrdIDs.get(clKey{cmd.Session, cmd.OrigClOrdID}); ok && id == cmd.OrderID {
 				return nil, id, CxlTooLate
 			}
 		}
 		return nil, 0, CxlUnknownOrder
 	}
-	id, ok := e.clOrdIDs[clKey{cmd.Session, cmd.OrigClOrdID}]
+	id, ok := e.clOrdIDs.get(clKey{cmd.Session, cmd.OrigClOrdID})
 	if !ok {
 		return nil, 0, CxlUnknownOrder
 	}
@@ -147,7 +147,7 @@ func (e *Engine) rejectCxl(cmd *Command, o *order, id OrderID, r Reason) {
 func (e *Engine) renameFor(cmd *Command, o *order) {
 	o.v.OrigClOrdID = o.v.ClOrdID
 	if cmd.ClOrdID != "" {
-		e.clOrdIDs[clKey{cmd.Session, cmd.ClOrdID}] = o.v.ID
+		e.clOrdIDs.put(clKey{cmd.Session, cmd.ClOrdID}, o.v.ID)
 		o.v.ClOrdID = cmd.ClOrdID
 	}
 }
@@ -156,7 +156,7 @@ func (e *Engine) dupClOrdID(cmd *Command) bool {
 	if cmd.ClOrdID == "" {
 		return false
 	}
-	_, dup := e.clOrdIDs[clKey{cmd.Session, cmd.ClOrdID}]
+	_, dup := e.clOrdIDs.get(clKey{cmd.Session, cmd.ClOrdID})
 	return dup
 }
 

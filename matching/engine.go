@@ -16,7 +16,7 @@ type Engine struct {
 	accounts []*account
 	feeTiers [MaxFeeTiers]feeTier
 	orders   map[OrderID]*order
-	clOrdIDs map[clKey]OrderID
+	clOrdIDs clIndex
 	balKeys  map[string]*balKey
 	gtd      gtdHeap
 
@@ -72,7 +72,7 @@ func New() *Engine {
 	e := &Engine{
 		symbols:     make(map[SymbolID]*symbol),
 		orders:      make(map[OrderID]*order),
-		clOrdIDs:    make(map[clKey]OrderID),
+		clOrdIDs:    newClIndex(),
 		balKeys:     make(map[string]*balKey),
 		nextOrderID: 1,
 		nextTradeID: 1,
@@ -114,7 +114,7 @@ func (e *Engine) Apply(cmd *Command) []Event {
 	case CmdSetFeeTier:
 		e.setFeeTier(cmd)
 	case CmdNewDay:
-		clear(e.clOrdIDs)
+		e.clOrdIDs.reset()
 		e.emit(EvClock)
 	case CmdClock:
 		e.emit(EvClock)

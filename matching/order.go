@@ -111,8 +111,12 @@ func (e *Engine) newOrder(cmd *Command) {
 		e.rejectNew(cmd, r)
 		return
 	}
+	var clSlot int
+	var clHash uint64
 	if cmd.ClOrdID != "" {
-		if _, dup := e.clOrdIDs[clKey{cmd.Session, cmd.ClOrdID}]; dup {
+		var dup bool
+		clSlot, clHash, dup = e.clOrdIDs.lookup(clKey{cmd.Session, cmd.ClOrdID})
+		if dup {
 			e.rejectNew(cmd, RejDuplicateClOrdID)
 			return
 		}
@@ -237,7 +241,7 @@ func (e *Engine) newOrder(cmd *Command) {
 	a.live++
 	e.orders[o.v.ID] = o
 	if cmd.ClOrdID != "" {
-		e.clOrdIDs[clKey{cmd.Session, cmd.ClOrdID}] = o.v.ID
+		e.clOrdIDs.insertAt(clSlot, clHash, clKey{cmd.Session, cmd.ClOrdID}, o.v.ID)
 	}
 	ev := e.emit(EvAccepted)
 	ev.Order = o.v
@@ -409,10 +413,12 @@ func (e *Engine) fokFeasible(s *symbol, o *order) bool {
 // order's struct is zeroed, so the caller checks o.v.ID == 0.
 func (e *Engine) match(s *symbol, o *order) bool {
 	traded := false
-	levels := s.side(opposite(o.v.Side))
+	// o's struct is zeroed if it ends here: keep what the loop needs.
+	side, opp := o.v.Side, opposite(o.v.Side)
+	levels := s.side(opp)
 	for o.v.Leaves > 0 {
 		l := best(*levels)
-		if l == nil || !crosses(o.v.Side, l.px, o.limit) {
+		if l == nil || !crosses(side, l.px, o.limit) {
 			break
 		}
 		changed, stop := false, false
@@ -451,7 +457,7 @@ func (e *Engine) match(s *symbol, o *order) bool {
 		}
 		e.matching = nil
 		if changed {
-			e.emitLevel(s, opposite(o.v.Side), l)
+			e.emitLevel(s, opp, l)
 		}
 		if stop {
 			break

@@ -86,10 +86,9 @@ func (e *Engine) MarshalSnapshot() []byte {
 			}
 		}
 	}
-	keys := make([]clKey, 0, len(e.clOrdIDs))
-	for k := range e.clOrdIDs {
-		keys = append(keys, k)
-	}
+	keys := make([]clKey, 0, e.clOrdIDs.len())
+	ids := make(map[clKey]OrderID, e.clOrdIDs.len())
+	e.clOrdIDs.each(func(k clKey, id OrderID) { keys = append(keys, k); ids[k] = id })
 	slices.SortFunc(keys, func(a, b clKey) int {
 		if a.session != b.session {
 			return int(int64(a.session) - int64(b.session))
@@ -100,7 +99,7 @@ func (e *Engine) MarshalSnapshot() []byte {
 	for _, k := range keys {
 		w.u(uint64(k.session))
 		w.str(k.id)
-		w.u(uint64(e.clOrdIDs[k]))
+		w.u(uint64(ids[k]))
 	}
 	bk := make([]string, 0, len(e.balKeys))
 	for k := range e.balKeys {
@@ -398,7 +397,7 @@ func (e *Engine) restore(b []byte) error {
 	nk := r.n("clordids")
 	for range nk {
 		k := clKey{session: SessionID(r.small("session", 1<<32-1)), id: r.str("clordid")}
-		e.clOrdIDs[k] = OrderID(r.u("order id"))
+		e.clOrdIDs.put(k, OrderID(r.u("order id")))
 	}
 	nb := r.n("balance keys")
 	for range nb {
