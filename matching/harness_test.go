@@ -23,7 +23,7 @@ const (
 	usd AssetID = 1
 	eur AssetID = 2
 
-	sat = 1
+	sat  = 1
 	btc1 = 100_000_000 * sat
 )
 
