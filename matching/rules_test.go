@@ -27,22 +27,10 @@ func find(evs []Event, k EventKind) []Event {
 func opt(f func(*Command)) func(*Command) { return f }
 
 var (
-	ioc      = opt(func(c *Command) { c.TIF = IOC })
 	fok      = opt(func(c *Command) { c.TIF = FOK })
 	postOnly = opt(func(c *Command) { c.PostOnly = true })
-	market   = opt(func(c *Command) { c.Type = Market; c.Px = 0; c.TIF = IOC })
 	stp      = func(m STPMode) func(*Command) { return func(c *Command) { c.STP = m } }
 	clord    = func(id string) func(*Command) { return func(c *Command) { c.ClOrdID = id } }
-	stopAt   = func(stop int64) func(*Command) {
-		return func(c *Command) {
-			c.StopPx = stop
-			if c.Px == 0 {
-				c.Type = Stop
-			} else {
-				c.Type = StopLimit
-			}
-		}
-	}
 )
 
 func TestNewOrderRejects(t *testing.T) {
