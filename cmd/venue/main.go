@@ -61,6 +61,8 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newVersionCmd(),
 		newConfigCmd(g),
+		newJournalCmd(g),
+		newSnapshotCmd(g),
 	)
 	return root
 }
