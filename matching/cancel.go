@@ -207,7 +207,10 @@ func (e *Engine) replace(cmd *Command) {
 		o.holdPx = cmd.Px
 	}
 	if o.stopping {
+		// The stop set is sorted by StopPx: take it out and put it back.
+		s.removeStop(o)
 		o.v.StopPx = cmd.StopPx
+		s.addStop(o)
 		if o.v.Type == Stop {
 			_, upper := s.band()
 			o.holdPx = upper
