@@ -136,6 +136,7 @@ type generator struct {
 	keySeq   int
 	depKeys  []string
 	holdKeys []string
+	drains   [][]string // the hold keys of each drain not yet undone
 }
 
 type clRef struct {
@@ -469,7 +470,7 @@ func (g *generator) command() matching.Command {
 	if len(g.liveIDs) > 300 {
 		cancels = 5000 // keep the book at a few hundred orders
 	}
-	switch g.weighted(5600, cancels, 1200, 10, 5, 15, 10, 100, 300, 20, 400, 60, 5, 4, 15) {
+	switch g.weighted(5600, cancels, 1200, 10, 5, 15, 10, 100, 300, 20, 400, 60, 5, 4, 15, 6) {
 	case 0:
 		return g.newOrder()
 	case 1:
@@ -504,6 +505,8 @@ func (g *generator) command() matching.Command {
 		return g.drain()
 	case 14:
 		return g.stopCluster()
+	case 15:
+		return g.undrain()
 	}
 	return matching.Command{Kind: matching.CmdKind(17 + g.n(200))} // not a command
 }
@@ -532,11 +535,32 @@ func (g *generator) drain() matching.Command {
 
 func (g *generator) drainHolds(account matching.AccountID, asset matching.AssetID) []matching.Command {
 	var cs []matching.Command
+	var keys []string
 	for k := 58; k >= 0; k-- {
 		cs = append(cs, matching.Command{Kind: matching.CmdWithdrawHold, Session: operatorSession,
 			Account: account, Asset: asset, Amount: 1 << k, Key: g.newKey("w")})
+		keys = append(keys, cs[len(cs)-1].Key)
 	}
+	g.drains = append(g.drains, keys)
 	return cs
+}
+
+// undrain releases (or settles) the holds of the oldest drain, so that
+// open holds stay few and drained accounts trade again.
+func (g *generator) undrain() matching.Command {
+	if len(g.drains) == 0 {
+		return matching.Command{Kind: matching.CmdClock}
+	}
+	keys := g.drains[0]
+	g.drains = g.drains[1:]
+	for _, k := range keys {
+		kind := matching.CmdWithdrawRelease
+		if g.chance(200) {
+			kind = matching.CmdWithdrawSettle
+		}
+		g.pending = append(g.pending, matching.Command{Kind: kind, Session: operatorSession, Key: k})
+	}
+	return g.next1()
 }
 
 // stopCluster places a few stops just beyond the last price on one side and

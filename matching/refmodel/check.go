@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math/big"
 	"slices"
 
 	"venue/matching"
@@ -18,9 +17,8 @@ func (m *Model) Check() error {
 
 	// Orders.
 	prios := make(map[uint64]matching.OrderID)
-	held := make(map[matching.AccountID]*[matching.MaxAssets]int64)
-	for id := range m.accounts {
-		held[id] = new([matching.MaxAssets]int64)
+	for _, a := range m.accounts {
+		a.checkHeld = [matching.MaxAssets]int64{}
 	}
 	for i, o := range m.live {
 		v := &o.v
@@ -30,10 +28,9 @@ func (m *Model) Check() error {
 		if v.ID == 0 || v.ID >= m.nextOrderID {
 			fail("order %d: ID outside [1, %d)", v.ID, m.nextOrderID)
 		}
-		s := m.symbols[v.Symbol]
-		a := m.accounts[v.Account]
-		if s == nil || a == nil || v.Account == matching.ExternalAccount || v.Account == matching.FeeAccount {
-			fail("order %d: symbol %d or account %d unknown or reserved", v.ID, v.Symbol, v.Account)
+		s, a := o.sym, o.acct
+		if s.spec.ID != v.Symbol || a.spec.ID != v.Account || v.Account == matching.ExternalAccount || v.Account == matching.FeeAccount {
+			fail("order %d: symbol %d or account %d wrong or reserved", v.ID, v.Symbol, v.Account)
 			continue
 		}
 		if v.Leaves != v.Qty-v.Cum || v.Leaves <= 0 || v.Cum < 0 {
@@ -85,7 +82,7 @@ func (m *Model) Check() error {
 		if v.Side == matching.Buy {
 			asset = s.spec.Quote
 		}
-		held[v.Account][asset] += need
+		a.checkHeld[asset] += need
 	}
 
 	// Books: never crossed; each level's orders are in strict time priority
@@ -111,33 +108,46 @@ func (m *Model) Check() error {
 			fail("hold %q: listed open but is %+v", key, *k)
 			continue
 		}
-		{
-			h := held[k.account]
-			if h == nil {
-				fail("hold %q: unknown account %d", key, k.account)
-				continue
-			}
-			h[k.asset] += k.amount
+		a := m.accounts[k.account]
+		if a == nil {
+			fail("hold %q: unknown account %d", key, k.account)
+			continue
 		}
+		a.checkHeld[k.asset] += k.amount
 	}
 
-	// Balances.
-	for asset := range matching.AssetID(matching.MaxAssets) {
-		sum := new(big.Int)
-		for id, a := range m.accounts {
-			sum.Add(sum, big.NewInt(a.total[asset]))
-			if a.held[asset] != held[id][asset] {
-				fail("account %d asset %d: Held %d, orders and withdrawals need %d", id, asset, a.held[asset], held[id][asset])
+	// Balances. Every asset's sum starts at External's (minus what the
+	// venue owes) and adds the clients' non-negative totals, so while the
+	// books balance no partial sum can overflow.
+	ext := m.accounts[matching.ExternalAccount]
+	sums := ext.total
+	for id, a := range m.accounts {
+		for asset := range matching.AssetID(matching.MaxAssets) {
+			if a.held[asset] != a.checkHeld[asset] {
+				fail("account %d asset %d: Held %d, orders and withdrawals need %d", id, asset, a.held[asset], a.checkHeld[asset])
 			}
-			if id != matching.ExternalAccount && a.total[asset] < 0 {
+			if id == matching.ExternalAccount {
+				if a.held[asset] != 0 {
+					fail("account %d asset %d: Held %d", id, asset, a.held[asset])
+				}
+				continue
+			}
+			if a.total[asset] < 0 {
 				fail("account %d asset %d: Total %d < 0", id, asset, a.total[asset])
 			}
-			if a.held[asset] < 0 || a.held[asset] > a.total[asset] && id != matching.ExternalAccount {
+			if a.held[asset] < 0 || a.held[asset] > a.total[asset] {
 				fail("account %d asset %d: Held %d outside [0, Total %d]", id, asset, a.held[asset], a.total[asset])
 			}
+			sum, ok := add(sums[asset], a.total[asset])
+			if !ok {
+				fail("asset %d: balances overflow when summed", asset)
+			}
+			sums[asset] = sum
 		}
-		if sum.Sign() != 0 {
-			fail("asset %d: balances sum to %s, not 0", asset, sum)
+	}
+	for asset, sum := range sums {
+		if sum != 0 {
+			fail("asset %d: balances sum to %d, not 0", asset, sum)
 		}
 	}
 

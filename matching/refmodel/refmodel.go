@@ -49,6 +49,8 @@ type account struct {
 	total [matching.MaxAssets]int64
 	held  [matching.MaxAssets]int64
 	kill  bool
+
+	checkHeld [matching.MaxAssets]int64 // Check's recomputation of held
 }
 
 type tier struct{ makerPpm, takerPpm int64 }
@@ -74,6 +76,8 @@ const (
 
 type order struct {
 	v        matching.OrderView // what clients see
+	sym      *symbol
+	acct     *account
 	makerPpm int64
 	takerPpm int64
 	holdPx   int64  // buys: the price the hold is computed at
@@ -274,9 +278,9 @@ func (o *order) untriggeredStop() bool { return isStopType(o.v.Type) && !o.v.Tri
 
 func (o *order) holdPpm() int64 { return max(o.makerPpm, o.takerPpm) }
 
-func (m *Model) symbolOf(o *order) *symbol { return m.symbols[o.v.Symbol] }
+func (m *Model) symbolOf(o *order) *symbol { return o.sym }
 
-func (m *Model) accountOf(o *order) *account { return m.accounts[o.v.Account] }
+func (m *Model) accountOf(o *order) *account { return o.acct }
 
 // holdAsset is the asset an order's need is held in.
 func (m *Model) holdAsset(o *order) matching.AssetID {
@@ -686,6 +690,8 @@ func (m *Model) newOrder() {
 			Status:     matching.StatusNew,
 			ExpireTime: expire,
 		},
+		sym:      s,
+		acct:     a,
 		makerPpm: t.makerPpm,
 		takerPpm: t.takerPpm,
 		holdPx:   limit,
