@@ -57,8 +57,10 @@ func (l load) command(i uint64) matching.Command {
 			return matching.Command{Kind: matching.CmdDeposit, Account: acct, Asset: loadBTC,
 				Amount: 1_000 * 100_000_000, Key: fmt.Sprintf("deposit:btc:%d", acct)}
 		default:
+			// As much USD as the asset's supply limit (int64) leaves
+			// room for, shared by the accounts.
 			return matching.Command{Kind: matching.CmdDeposit, Account: acct, Asset: loadUSD,
-				Amount: 100_000_000 * 10_000_000_000, Key: fmt.Sprintf("deposit:usd:%d", acct)}
+				Amount: 8_000_000_000_000_000_000 / int64(l.accounts), Key: fmt.Sprintf("deposit:usd:%d", acct)}
 		}
 	}
 	r := l.rand(i, 0)
