@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 )
 
 // DefaultSegmentSize is the size at which a segment is closed and the next
@@ -73,6 +74,10 @@ func Open(fsys FS, dir string, opts Options) (*Writer, Report, error) {
 	rep := Report{Dir: dir}
 	if err := fsys.MkdirAll(dir); err != nil {
 		return nil, rep, fmt.Errorf("journal: create %s: %w", dir, err)
+	}
+	// A directory made just now must itself survive a power cut.
+	if err := fsys.SyncDir(filepath.Dir(filepath.Clean(dir))); err != nil {
+		return nil, rep, fmt.Errorf("journal: sync dir %s: %w", filepath.Dir(dir), err)
 	}
 	segs, err := listSegments(fsys, dir)
 	if err != nil {

@@ -239,67 +239,19 @@ func Open(dir string, eng Engine, cfg Config) (*Sequencer, Recovery, error) {
 	start := time.Now()
 	log := cfg.Logger.With("subsystem", "sequencer")
 	var rec Recovery
-
 	jw, jrep, err := journal.Open(cfg.FS, dir, journal.Options{SegmentSize: cfg.SegmentSize, Logger: cfg.Logger})
 	rec.Journal = jrep
 	if err != nil {
 		return nil, rec, fmt.Errorf("sequencer: recover %s: %w", dir, err)
 	}
-	fail := func(err error) (*Sequencer, Recovery, error) {
+	rec, err = recoverState(cfg, dir, eng, jw.LastSeq(), true, log)
+	rec.Journal = jrep
+	if err != nil {
 		jw.Close()
 		return nil, rec, fmt.Errorf("sequencer: recover %s: %w", dir, err)
 	}
-	if !cfg.SkipVerify {
-		if _, err := journal.Verify(cfg.FS, dir); err != nil {
-			return fail(err)
-		}
-		rec.Verified = true
-	}
-	snap, skipped, err := journal.LatestSnapshot(cfg.FS, dir)
-	rec.SkippedSnapshots = skipped
-	for _, s := range skipped {
-		log.Warn("skipped damaged snapshot", "file", s.File, "reason", s.Reason)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	last := jw.LastSeq()
-	if snap != nil {
-		if snap.Seq > last {
-			return fail(fmt.Errorf("snapshot %s is at seq %d, beyond the journal's last seq %d", snap.File, snap.Seq, last))
-		}
-		if err := eng.RestoreSnapshot(snap.State); err != nil {
-			return fail(fmt.Errorf("restore snapshot %s: %w", snap.File, err))
-		}
-		rec.SnapshotSeq, rec.SnapshotFile = snap.Seq, snap.File
-	}
-	var cmd matching.Command
-	from := rec.SnapshotSeq + 1
-	if from > last && last > 0 {
-		from = last // nothing to apply, but read the last record's time
-	}
-	if last > 0 {
-		_, err = journal.Replay(cfg.FS, dir, from, func(seq uint64, payload []byte) error {
-			if err := journal.DecodeCommand(payload, &cmd); err != nil {
-				return fmt.Errorf("seq %d: %w", seq, err)
-			}
-			if cmd.Seq != seq {
-				return fmt.Errorf("seq %d: record holds a command stamped %d", seq, cmd.Seq)
-			}
-			rec.LastTime = max(rec.LastTime, cmd.Time)
-			if seq > rec.SnapshotSeq {
-				eng.Apply(&cmd)
-				rec.Replayed++
-			}
-			return nil
-		})
-		if err != nil {
-			return fail(err)
-		}
-	}
-	rec.LastSeq = last
-	rec.StateHash = eng.StateHash()
 	rec.Duration = time.Since(start)
+	last := rec.LastSeq
 	log.Info("recovered", "dir", dir, "snapshot_seq", rec.SnapshotSeq, "replayed", rec.Replayed,
 		"last_seq", last, "state_hash", rec.StateHashHex(), "duration", rec.Duration)
 
@@ -324,6 +276,88 @@ func Open(dir string, eng Engine, cfg Config) (*Sequencer, Recovery, error) {
 	go s.snapshotWriter()
 	go s.run()
 	return s, rec, nil
+}
+
+// Replay rebuilds the state of dir into eng (fresh) without changing
+// anything on disk: for operators (venue journal replay) and checks. With
+// useSnapshot it starts from the newest valid snapshot, else from the
+// first record. A torn tail is not replayed (Recovery.Journal.Torn says so).
+func Replay(fsys journal.FS, dir string, eng Engine, useSnapshot bool) (Recovery, error) {
+	cfg := Config{FS: fsys, SkipVerify: true} // verified here
+	cfg.setDefaults()
+	start := time.Now()
+	jrep, err := journal.Verify(fsys, dir)
+	if err != nil {
+		return Recovery{Journal: jrep}, fmt.Errorf("sequencer: replay %s: %w", dir, err)
+	}
+	rec, err := recoverState(cfg, dir, eng, jrep.LastSeq, useSnapshot, cfg.Logger.With("subsystem", "sequencer"))
+	rec.Journal, rec.Verified = jrep, true
+	rec.Duration = time.Since(start)
+	if err != nil {
+		return rec, fmt.Errorf("sequencer: replay %s: %w", dir, err)
+	}
+	return rec, nil
+}
+
+// recoverState restores the newest valid snapshot (when useSnapshot) into
+// eng and replays the records after it up to last.
+func recoverState(cfg Config, dir string, eng Engine, last uint64, useSnapshot bool, log *slog.Logger) (Recovery, error) {
+	var rec Recovery
+	if !cfg.SkipVerify && useSnapshot {
+		if _, err := journal.Verify(cfg.FS, dir); err != nil {
+			return rec, err
+		}
+		rec.Verified = true
+	}
+	if useSnapshot {
+		snap, skipped, err := journal.LatestSnapshot(cfg.FS, dir)
+		rec.SkippedSnapshots = skipped
+		for _, s := range skipped {
+			log.Warn("skipped damaged snapshot", "file", s.File, "reason", s.Reason)
+		}
+		if err != nil {
+			return rec, err
+		}
+		if snap != nil {
+			if snap.Seq > last {
+				return rec, fmt.Errorf("snapshot %s is at seq %d, beyond the journal's last seq %d", snap.File, snap.Seq, last)
+			}
+			if err := eng.RestoreSnapshot(snap.State); err != nil {
+				return rec, fmt.Errorf("restore snapshot %s: %w", snap.File, err)
+			}
+			rec.SnapshotSeq, rec.SnapshotFile = snap.Seq, snap.File
+		}
+	}
+	var cmd matching.Command
+	from := rec.SnapshotSeq + 1
+	if from > last && last > 0 {
+		from = last // nothing to apply, but read the last record's time
+	}
+	if last > 0 {
+		_, err := journal.Replay(cfg.FS, dir, from, func(seq uint64, payload []byte) error {
+			if seq > last {
+				return nil
+			}
+			if err := journal.DecodeCommand(payload, &cmd); err != nil {
+				return fmt.Errorf("seq %d: %w", seq, err)
+			}
+			if cmd.Seq != seq {
+				return fmt.Errorf("seq %d: record holds a command stamped %d", seq, cmd.Seq)
+			}
+			rec.LastTime = max(rec.LastTime, cmd.Time)
+			if seq > rec.SnapshotSeq {
+				eng.Apply(&cmd)
+				rec.Replayed++
+			}
+			return nil
+		})
+		if err != nil {
+			return rec, err
+		}
+	}
+	rec.LastSeq = last
+	rec.StateHash = eng.StateHash()
+	return rec, nil
 }
 
 // Submit queues cmd and waits for its result. It fails at once with
@@ -584,20 +618,22 @@ func (s *Sequencer) publish(batch []request, events []matching.Event, ends []int
 	s.subs = kept
 }
 
-// deliver hands one batch to a subscriber without blocking, or drops the
-// subscriber when its buffer cannot take all of it.
+// deliver hands one batch to a subscriber without blocking. A subscriber
+// whose buffer is full has fallen behind: it keeps what it got, its
+// channel is closed and it is dropped, so it can resume from the journal.
 func (s *Sequencer) deliver(sub *Subscription, batch []request, events []matching.Event, ends []int) bool {
-	if cap(sub.ch)-len(sub.ch) < len(batch) {
-		reason := fmt.Sprintf("fell behind: buffer of %d commands full at seq %d", cap(sub.ch), batch[0].cmd.Seq)
-		s.log.Warn("dropped subscriber", "subscriber", sub.name, "reason", reason)
-		s.stats.dropped.Add(1)
-		sub.end(reason)
-		return false
-	}
 	start := 0
 	for i := range batch {
 		c := &batch[i].cmd
-		sub.ch <- Published{Seq: c.Seq, Time: c.Time, Kind: c.Kind, Events: events[start:ends[i]:ends[i]]}
+		select {
+		case sub.ch <- Published{Seq: c.Seq, Time: c.Time, Kind: c.Kind, Events: events[start:ends[i]:ends[i]]}:
+		default:
+			reason := fmt.Sprintf("fell behind: buffer of %d commands full at seq %d", cap(sub.ch), c.Seq)
+			s.log.Warn("dropped subscriber", "subscriber", sub.name, "reason", reason)
+			s.stats.dropped.Add(1)
+			sub.end(reason)
+			return false
+		}
 		start = ends[i]
 	}
 	return true
