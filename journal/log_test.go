@@ -538,3 +538,25 @@ func TestOSFSTornTail(t *testing.T) {
 		t.Fatalf("open: %+v %v", rep, err)
 	}
 }
+
+// A torn tail that cannot be truncated stops Open rather than appending
+// after garbage.
+func TestTornTailTruncateFailure(t *testing.T) {
+	fsys := faultfs.New()
+	w, _ := open(t, fsys, 0)
+	appendN(t, w, 5)
+	w.Sync()
+	appendN(t, w, 1)
+	w.Sync()
+	if _, err := fsys.TearLastWrite(7); err != nil {
+		t.Fatal(err)
+	}
+	fsys.FailTruncates(errors.New("EIO"))
+	if _, _, err := journal.Open(fsys, dir, journal.Options{Logger: quiet}); err == nil || !strings.Contains(err.Error(), "torn tail") {
+		t.Fatalf("open although truncating the torn tail failed: %v", err)
+	}
+	fsys.FailTruncates(nil)
+	if _, rep := open(t, fsys, 0); rep.LastSeq != 5 || rep.Torn == nil {
+		t.Fatalf("%+v", rep)
+	}
+}

@@ -114,7 +114,8 @@ func Open(fsys FS, dir string, opts Options) (*Writer, Report, error) {
 			return nil, rep, fmt.Errorf("journal: open %s: %w", path, err)
 		}
 		if s.torn != nil {
-			if err := f.Truncate(s.validEnd); err == nil {
+			err := f.Truncate(s.validEnd)
+			if err == nil {
 				err = f.Sync()
 			}
 			if err != nil {

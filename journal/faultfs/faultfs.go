@@ -44,8 +44,9 @@ type FS struct {
 		off  int64
 		n    int
 	}
-	writeErr error
-	syncErr  error
+	writeErr    error
+	syncErr     error
+	truncateErr error
 	// Syncs counts file syncs; DirSyncs directory syncs.
 	Syncs, DirSyncs int
 }
@@ -271,6 +272,13 @@ func (f *FS) FailSyncs(err error) {
 	f.mu.Unlock()
 }
 
+// FailTruncates makes every later Truncate fail with err (nil: stop).
+func (f *FS) FailTruncates(err error) {
+	f.mu.Lock()
+	f.truncateErr = err
+	f.mu.Unlock()
+}
+
 // ReadFile returns a copy of what reads of name see.
 func (f *FS) ReadFile(name string) ([]byte, error) {
 	f.mu.Lock()
@@ -390,6 +398,9 @@ func (h *file) Truncate(size int64) error {
 	}
 	if size < 0 {
 		return errors.New("faultfs: negative size")
+	}
+	if h.fs.truncateErr != nil {
+		return h.fs.truncateErr
 	}
 	if size <= int64(len(h.ino.data)) {
 		h.ino.data = h.ino.data[:size]
