@@ -77,6 +77,19 @@ type FIX struct {
 	DropCopyAddr string `yaml:"drop_copy_addr" mapstructure:"drop_copy_addr"`
 	// MarketDataAddr is the host:port of the market-data acceptor.
 	MarketDataAddr string `yaml:"market_data_addr" mapstructure:"market_data_addr"`
+	// ThrottlePerSecond bounds the application messages one order-entry
+	// session may send per second; orders beyond it are rejected
+	// (150=8 103=99) and the session stays up.
+	ThrottlePerSecond int `yaml:"throttle_per_second" mapstructure:"throttle_per_second"`
+	// LogonMaxFailures wrong passwords within LogonFailureWindow lock the
+	// CompID out for LogonLockout.
+	LogonMaxFailures   int           `yaml:"logon_max_failures" mapstructure:"logon_max_failures"`
+	LogonFailureWindow time.Duration `yaml:"logon_failure_window" mapstructure:"logon_failure_window"`
+	LogonLockout       time.Duration `yaml:"logon_lockout" mapstructure:"logon_lockout"`
+	// TLSCertFile and TLSKeyFile (PEM) switch every FIX acceptor to TLS;
+	// both empty: plain TCP.
+	TLSCertFile string `yaml:"tls_cert_file" mapstructure:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file" mapstructure:"tls_key_file"`
 }
 
 // Ops sets the operations HTTP endpoint (health, metrics, admin).
@@ -147,6 +160,11 @@ func Default() Config {
 			OrderEntryAddr: "127.0.0.1:9878",
 			DropCopyAddr:   "127.0.0.1:9879",
 			MarketDataAddr: "127.0.0.1:9880",
+
+			ThrottlePerSecond:  100_000,
+			LogonMaxFailures:   5,
+			LogonFailureWindow: 5 * time.Minute,
+			LogonLockout:       15 * time.Minute,
 		},
 		Ops: Ops{Addr: "127.0.0.1:8080"},
 		Journal: Journal{
@@ -337,6 +355,21 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	if c.FIX.ThrottlePerSecond <= 0 || c.FIX.ThrottlePerSecond > 10_000_000 {
+		bad("fix.throttle_per_second", "must be in [1, 10000000]")
+	}
+	if c.FIX.LogonMaxFailures <= 0 {
+		bad("fix.logon_max_failures", "must be > 0")
+	}
+	if c.FIX.LogonFailureWindow <= 0 {
+		bad("fix.logon_failure_window", "must be > 0")
+	}
+	if c.FIX.LogonLockout <= 0 {
+		bad("fix.logon_lockout", "must be > 0")
+	}
+	if (c.FIX.TLSCertFile == "") != (c.FIX.TLSKeyFile == "") {
+		bad("fix.tls_cert_file", "tls_cert_file and tls_key_file must be set together")
+	}
 	if c.Journal.MaxBatch <= 0 {
 		bad("journal.max_batch", "must be > 0")
 	} else if c.Journal.MaxBatch > MaxJournalBatch {

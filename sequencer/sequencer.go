@@ -128,6 +128,9 @@ type Published struct {
 	Time   int64
 	Kind   matching.CmdKind
 	Events []matching.Event // shared: read only
+	// Cmd is the command as journaled (a copy): gateways answer the
+	// request it carries (who asked, which ClOrdID).
+	Cmd matching.Command
 }
 
 // Recovery says how Open rebuilt the state.
@@ -626,7 +629,7 @@ func (s *Sequencer) deliver(sub *Subscription, batch []request, events []matchin
 	for i := range batch {
 		c := &batch[i].cmd
 		select {
-		case sub.ch <- Published{Seq: c.Seq, Time: c.Time, Kind: c.Kind, Events: events[start:ends[i]:ends[i]]}:
+		case sub.ch <- Published{Seq: c.Seq, Time: c.Time, Kind: c.Kind, Events: events[start:ends[i]:ends[i]], Cmd: *c}:
 		default:
 			reason := fmt.Sprintf("fell behind: buffer of %d commands full at seq %d", cap(sub.ch), c.Seq)
 			s.log.Warn("dropped subscriber", "subscriber", sub.name, "reason", reason)

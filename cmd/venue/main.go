@@ -63,6 +63,8 @@ func newRootCmd() *cobra.Command {
 		newConfigCmd(g),
 		newJournalCmd(g),
 		newSnapshotCmd(g),
+		newLoadtestCmd(g),
+		newDevCmd(g),
 	)
 	return root
 }

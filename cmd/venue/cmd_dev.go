@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"venue/logging"
+	"venue/refdata"
+	"venue/server"
+)
+
+func newDevCmd(g *globals) *cobra.Command {
+	var dataFlag string
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the whole venue on this machine with the dev firms, sessions and funding",
+		Long: "dev runs the venue in one process with the dev configuration contract:\n" +
+			"FIX 4.4 order entry (fix.order_entry_addr, 127.0.0.1:9878), venue CompID VENUE,\n" +
+			"firms FIRM_A, FIRM_B, FIRM_C (one account each, named like the firm), dev\n" +
+			"passwords (the CompID in lower case), BTC-USD, and each account funded once\n" +
+			"with 1,000 BTC and 100,000,000 USD. It prints `ready` when every listener is\n" +
+			"up. The journal and snapshots live in --data (default data_dir, ./venue-data):\n" +
+			"started again on the same directory it recovers the venue as it was.\n" +
+			"SIGINT or SIGTERM stops it cleanly.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.loadConfig()
+			if err != nil {
+				return err
+			}
+			if dataFlag != "" {
+				cfg.DataDir = dataFlag
+			}
+			log, err := logging.New(cfg.Log.Level, cfg.Log.Dev)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = log.Sync() }()
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+			defer signal.Stop(sigs)
+
+			srv, err := server.Start(cfg, server.Options{Dev: true, Logger: log})
+			if err != nil {
+				return fmt.Errorf("dev: %w", err)
+			}
+			out := cmd.OutOrStdout()
+			printDev(out, srv, cfg.DataDir)
+			fmt.Fprintln(out, "ready")
+
+			var runErr error
+			select {
+			case sig := <-sigs:
+				fmt.Fprintf(out, "stopping on %s\n", sig)
+			case err := <-srv.Err():
+				if err != nil {
+					runErr = fmt.Errorf("dev: %w", err)
+				}
+			case <-srv.SequencerDone():
+				runErr = fmt.Errorf("dev: sequencer stopped: %v", srv.Seq.Err())
+			}
+			if err := srv.Close(); err != nil && runErr == nil {
+				runErr = fmt.Errorf("dev: stop: %w", err)
+			}
+			if runErr == nil {
+				fmt.Fprintf(out, "stopped at seq %d\n", srv.Seq.Stats().LastSeq)
+			}
+			return runErr
+		},
+	}
+	cmd.Flags().StringVar(&dataFlag, "data", "", "data directory: journal and snapshots (default data_dir, ./venue-data)")
+	return cmd
+}
+
+func printDev(out io.Writer, srv *server.Server, dataDir string) {
+	rec := srv.Recovery
+	fmt.Fprintf(out, "venue dev: data %s, recovered to seq %d (snapshot %d, replayed %d) state %s\n",
+		dataDir, rec.LastSeq, rec.SnapshotSeq, rec.Replayed, rec.StateHashHex()[:16])
+	fmt.Fprintf(out, "FIX 4.4 order entry on %s, TargetCompID (56) VENUE\n", srv.OEAcc.Addr())
+	fmt.Fprintln(out, "sessions (dev passwords; Logon 553=CompID 554=password, 141=Y):")
+	for _, s := range srv.Directory.Sessions() {
+		note := ""
+		if s.Kind != refdata.OrderEntry {
+			note = " (not served yet)"
+		}
+		acct := ""
+		if a, ok := srv.Directory.Account(s.Account); ok {
+			acct = " account " + a.Name
+		}
+		fmt.Fprintf(out, "  %-10s %-12s password %s%s%s\n", s.CompID, s.Kind, refdata.DevPassword(s.CompID), acct, note)
+	}
+	for _, sym := range srv.Universe.Symbols {
+		fmt.Fprintf(out, "symbol %s tick %s qty step %s min qty %s ref px %s band +-%s bps\n",
+			sym.Name, sym.Tick, sym.QtyStep, sym.MinQty, sym.PxDec(sym.Spec.RefPx), fmt.Sprint(sym.Spec.BandBps))
+	}
+}

@@ -1,0 +1,218 @@
+package fix
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/quickfixgo/quickfix"
+
+	"venue/matching"
+	"venue/refdata"
+)
+
+func newMsg(msgType string) *quickfix.Message {
+	m := quickfix.NewMessage()
+	m.Header.SetString(tagMsgType, msgType)
+	return m
+}
+
+func setDec(m *quickfix.Message, tag quickfix.Tag, s string) {
+	m.Body.SetField(tag, quickfix.FIXString(s))
+}
+
+func utc(nanos int64) quickfix.FIXUTCTimestamp {
+	return quickfix.FIXUTCTimestamp{Time: time.Unix(0, nanos).UTC(), Precision: quickfix.Micros}
+}
+
+func orderIDString(id matching.OrderID) string {
+	if id == 0 {
+		return "NONE"
+	}
+	return strconv.FormatUint(uint64(id), 10)
+}
+
+// execReport renders an order's state as an ExecutionReport: the fields
+// every report carries (FIX.md), for ExecType et.
+func (g *OrderEntry) execReport(v *matching.OrderView, execID string, et byte, t int64) *quickfix.Message {
+	m := newMsg("8")
+	b := &m.Body
+	b.SetString(tagOrderID, orderIDString(v.ID))
+	b.SetString(tagExecID, execID)
+	b.SetString(tagClOrdID, v.ClOrdID)
+	b.SetString(tagExecType, string(et))
+	status := v.Status
+	if status == 0 {
+		status = matching.StatusNew
+	}
+	b.SetString(tagOrdStatus, string(rune(status)))
+	b.SetString(tagSide, strconv.Itoa(int(v.Side)))
+	b.SetField(tagTransactTime, utc(t))
+	if a, ok := g.dir.Account(v.Account); ok {
+		b.SetString(tagAccount, a.Name)
+	}
+	sym, ok := g.uni.SymbolByID(v.Symbol)
+	if !ok {
+		b.SetString(tagSymbol, "")
+		b.SetString(tagOrderQty, "0")
+		b.SetString(tagCumQty, "0")
+		b.SetString(tagLeavesQty, "0")
+		b.SetString(tagAvgPx, "0")
+		return m
+	}
+	b.SetString(tagSymbol, sym.Name)
+	if v.Type != 0 {
+		b.SetString(tagOrdType, strconv.Itoa(int(v.Type)))
+		b.SetString(tagTimeInForce, strconv.Itoa(int(v.TIF)))
+	}
+	if (v.Type == matching.Limit || v.Type == matching.StopLimit) && v.Px > 0 {
+		setDec(m, tagPrice, sym.PxDec(v.Px).String())
+	}
+	if (v.Type == matching.Stop || v.Type == matching.StopLimit) && v.StopPx > 0 {
+		setDec(m, tagStopPx, sym.PxDec(v.StopPx).String())
+	}
+	if v.TIF == matching.GTD && v.ExpireTime > 0 {
+		b.SetField(tagExpireTime, utc(v.ExpireTime))
+	}
+	leaves := v.Leaves
+	if isDone(status) {
+		leaves = 0
+	}
+	setDec(m, tagOrderQty, sym.QtyDec(v.Qty).String())
+	setDec(m, tagCumQty, sym.QtyDec(v.Cum).String())
+	setDec(m, tagLeavesQty, sym.QtyDec(leaves).String())
+	setDec(m, tagAvgPx, sym.AvgPx(v.Notional, v.Cum).String())
+	return m
+}
+
+// execID is the ExecID of the i-th event of the command seq; side tells the
+// maker's copy of a trade from the taker's. The same event has the same
+// ExecID wherever it is reported (order entry, drop copy, after restart).
+func execID(seq uint64, i int, side string) string {
+	b := make([]byte, 0, 32)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, int64(i), 10)
+	b = append(b, side...)
+	return string(b)
+}
+
+// render returns the messages one event sends, each with the session it is
+// for. cmd is the command that caused it.
+func (g *OrderEntry) render(ev *matching.Event, i int, cmd *matching.Command, out []addressed) []addressed {
+	switch ev.Kind {
+	case matching.EvAccepted:
+		out = append(out, addressed{ev.Order.Session, g.execReport(&ev.Order, execID(ev.Seq, i, ""), '0', ev.Time)})
+	case matching.EvRejected:
+		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), '8', ev.Time)
+		m.Body.SetInt(tagOrdRejReason, ev.Reason.OrdRejReason())
+		m.Body.SetString(tagText, ev.Reason.String())
+		out = append(out, addressed{ev.Order.Session, m})
+	case matching.EvTrade:
+		sym, _ := g.uni.SymbolByID(ev.Order.Symbol)
+		for _, side := range [...]struct {
+			v   *matching.OrderView
+			fee int64
+			liq int
+			tag string
+		}{{&ev.Maker, ev.MakerFee, 1, "M"}, {&ev.Order, ev.TakerFee, 2, "T"}} {
+			m := g.execReport(side.v, execID(ev.Seq, i, side.tag), 'F', ev.Time)
+			if sym != nil {
+				setDec(m, tagLastPx, sym.PxDec(ev.Px).String())
+				setDec(m, tagLastQty, sym.QtyDec(ev.Qty).String())
+				setDec(m, tagCommission, sym.QuoteDec(side.fee).String())
+				m.Body.SetString(tagCommType, "3")
+				m.Body.SetString(tagCommCurrency, sym.Quote)
+			}
+			m.Body.SetInt(tagLastLiquidityInd, side.liq)
+			m.Body.SetString(tagTrdMatchID, strconv.FormatUint(ev.TradeID, 10))
+			out = append(out, addressed{side.v.Session, m})
+		}
+	case matching.EvCanceled:
+		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), '4', ev.Time)
+		if ev.Reason == matching.ReasonClient && ev.Order.OrigClOrdID != "" {
+			m.Body.SetString(tagOrigClOrdID, ev.Order.OrigClOrdID)
+		}
+		m.Body.SetString(tagText, ev.Reason.String())
+		out = append(out, addressed{ev.Order.Session, m})
+	case matching.EvReplaced:
+		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), '5', ev.Time)
+		if ev.Order.OrigClOrdID != "" {
+			m.Body.SetString(tagOrigClOrdID, ev.Order.OrigClOrdID)
+		}
+		out = append(out, addressed{ev.Order.Session, m})
+	case matching.EvRestated:
+		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), 'D', ev.Time)
+		m.Body.SetString(tagText, matching.ReasonSelfTrade.String()+": quantity decremented")
+		out = append(out, addressed{ev.Order.Session, m})
+	case matching.EvExpired:
+		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), 'C', ev.Time)
+		m.Body.SetString(tagText, ev.Reason.String())
+		out = append(out, addressed{ev.Order.Session, m})
+	case matching.EvTriggered:
+		out = append(out, addressed{ev.Order.Session, g.execReport(&ev.Order, execID(ev.Seq, i, ""), 'L', ev.Time)})
+	case matching.EvCancelRejected:
+		out = append(out, addressed{cmd.Session, g.cancelReject(ev, cmd)})
+	case matching.EvMassCanceled:
+		// Sent before the cancels by the router; nothing here.
+	}
+	return out
+}
+
+type addressed struct {
+	session matching.SessionID
+	msg     *quickfix.Message
+}
+
+// cancelReject renders EvCancelRejected as an OrderCancelReject.
+func (g *OrderEntry) cancelReject(ev *matching.Event, cmd *matching.Command) *quickfix.Message {
+	status := ev.Order.Status
+	if status == 0 {
+		status = matching.StatusRejected
+		if ev.Order.ID != 0 {
+			if v, _, ok := g.orders.byOrderID(ev.Order.ID); ok {
+				status = v.Status
+			}
+		}
+	}
+	to := 1
+	if cmd.Kind == matching.CmdReplace {
+		to = 2
+	}
+	return cancelRejectMsg(ev.Order.ID, ev.Order.ClOrdID, ev.Order.OrigClOrdID, status, to, ev.Reason.CxlRejReason(), ev.Reason.String())
+}
+
+func cancelRejectMsg(id matching.OrderID, cl, orig string, status matching.OrdStatus, to, reason int, text string) *quickfix.Message {
+	m := newMsg("9")
+	b := &m.Body
+	b.SetString(tagOrderID, orderIDString(id))
+	b.SetString(tagClOrdID, cl)
+	b.SetString(tagOrigClOrdID, orig)
+	b.SetString(tagOrdStatus, string(rune(status)))
+	b.SetInt(tagCxlRejResponseTo, to)
+	b.SetInt(tagCxlRejReason, reason)
+	b.SetString(tagText, text)
+	return m
+}
+
+// massCancelReport renders the answer to an OrderMassCancelRequest.
+func massCancelReport(cmd *matching.Command, seq uint64, count int64, t int64, sym *refdata.Symbol) *quickfix.Message {
+	m := newMsg("r")
+	b := &m.Body
+	reqType := "7"
+	if cmd.Symbol != 0 {
+		reqType = "1"
+	}
+	b.SetString(tagClOrdID, cmd.ClOrdID)
+	b.SetString(tagOrderID, "MC-"+strconv.FormatUint(seq, 10))
+	b.SetString(tagMassCancelReqType, reqType)
+	b.SetString(tagMassCancelResponse, reqType)
+	b.SetField(tagTotalAffected, quickfix.FIXInt(count))
+	if sym != nil {
+		b.SetString(tagSymbol, sym.Name)
+	}
+	if cmd.Side != 0 {
+		b.SetString(tagSide, strconv.Itoa(int(cmd.Side)))
+	}
+	b.SetField(tagTransactTime, utc(t))
+	return m
+}

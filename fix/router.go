@@ -1,0 +1,76 @@
+package fix
+
+import (
+	"errors"
+
+	"go.uber.org/zap"
+
+	"venue/matching"
+	"venue/sequencer"
+)
+
+// ErrRouterBehind is returned by Route when the sequencer dropped the
+// router for falling behind: reports would be missing, so the venue must
+// stop rather than trade on.
+var ErrRouterBehind = errors.New("fix: router fell behind the sequencer")
+
+// Route turns every published command's events into ExecutionReports,
+// OrderCancelRejects and OrderMassCancelReports for the sessions they
+// concern, keeping the gateway's view of the orders first so a status
+// request after a report sees at least that report's state. It returns
+// when the subscription ends: nil after the sequencer closed it cleanly.
+func (g *OrderEntry) Route(sub *sequencer.Subscription, stopped <-chan struct{}) error {
+	var out []addressed
+	for p := range sub.C {
+		out = g.handle(&p, out[:0])
+	}
+	select {
+	case <-stopped:
+		return nil
+	default:
+	}
+	if r := sub.Reason(); r != "" {
+		g.log.Error("router dropped by the sequencer", zap.String("reason", r))
+		return ErrRouterBehind
+	}
+	return nil
+}
+
+func (g *OrderEntry) handle(p *sequencer.Published, out []addressed) []addressed {
+	// 1. follow the engine.
+	for i := range p.Events {
+		ev := &p.Events[i]
+		switch ev.Kind {
+		case matching.EvAccepted, matching.EvCanceled, matching.EvReplaced, matching.EvRestated,
+			matching.EvExpired, matching.EvTriggered:
+			g.orders.put(&ev.Order, g.firmOf(ev.Order.Account))
+		case matching.EvTrade:
+			g.orders.put(&ev.Maker, g.firmOf(ev.Maker.Account))
+			g.orders.put(&ev.Order, g.firmOf(ev.Order.Account))
+		case matching.EvClock:
+			if p.Kind == matching.CmdNewDay {
+				g.orders.newDay()
+			}
+		}
+	}
+	// 2. the mass-cancel report goes before the cancels it counts.
+	if p.Kind == matching.CmdMassCancel && p.Cmd.Reason == matching.ReasonMassCancel {
+		for i := range p.Events {
+			if ev := &p.Events[i]; ev.Kind == matching.EvMassCanceled {
+				sym, _ := g.uni.SymbolByID(p.Cmd.Symbol)
+				out = append(out, addressed{p.Cmd.Session, massCancelReport(&p.Cmd, p.Seq, ev.Count, ev.Time, sym)})
+				break
+			}
+		}
+	}
+	// 3. render and send.
+	for i := range p.Events {
+		out = g.render(&p.Events[i], i, &p.Cmd, out)
+	}
+	for _, a := range out {
+		if st := g.stateByID(a.session); st != nil {
+			g.send(st, a.msg)
+		}
+	}
+	return out
+}

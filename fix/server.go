@@ -1,0 +1,118 @@
+package fix
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/quickfixgo/quickfix"
+	"go.uber.org/zap"
+
+	"venue/fix/guard"
+)
+
+// AcceptorConfig configures one FIX acceptor behind the guard.
+type AcceptorConfig struct {
+	Addr           string // public host:port
+	CompID         string // the venue's SenderCompID
+	DictionaryPath string // data dictionary file (spec.WriteFIX44)
+	HeartBtInt     int    // seconds; the client's 108 wins
+	// TLSCertFile and TLSKeyFile switch the public listener to TLS.
+	TLSCertFile, TLSKeyFile string
+	Guard                   guard.Options
+}
+
+// Acceptor is a quickfixgo acceptor on a loopback port reachable only by
+// the guard proxy in front of it, which listens on the public address and
+// passes on only frames the guard validated (see fix/guard).
+type Acceptor struct {
+	acc   *quickfix.Acceptor
+	ln    *guard.Listener
+	proxy *guard.Proxy
+	done  chan error
+}
+
+// StartAcceptor starts app behind the guard on cfg.Addr.
+//
+// Sessions are dynamic (any CompID may connect; the application's
+// FromAdmin decides at Logon) and start at MsgSeqNum 1 on every Logon
+// (ResetOnLogon): the venue's state lives in its journal, not in the FIX
+// session; what a session missed while away comes at its next Logon.
+func StartAcceptor(cfg AcceptorConfig, app quickfix.Application, log *zap.Logger) (*Acceptor, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("fix: internal listener: %w", err)
+	}
+	port := inner.Addr().(*net.TCPAddr).Port
+	_ = inner.Close()
+	heart := cfg.HeartBtInt
+	if heart <= 0 {
+		heart = 30
+	}
+	settings := quickfix.NewSettings()
+	gs := settings.GlobalSettings()
+	for k, v := range map[string]string{
+		"SocketAcceptHost":         "127.0.0.1",
+		"SocketAcceptPort":         strconv.Itoa(port),
+		"BeginString":              quickfix.BeginStringFIX44,
+		"SenderCompID":             cfg.CompID,
+		"DynamicSessions":          "Y",
+		"ResetOnLogon":             "Y",
+		"HeartBtInt":               strconv.Itoa(heart),
+		"LogoutTimeout":            "2",
+		"UseTCPProxy":              "Y",
+		"PersistMessages":          "Y",
+		"DataDictionary":           cfg.DictionaryPath,
+		"ValidateFieldsOutOfOrder": "N",
+		"RejectInvalidMessage":     "Y",
+	} {
+		gs.Set(k, v)
+	}
+	acc, err := quickfix.NewAcceptor(app, newRingStoreFactory(ringStoreSize), settings, quickfix.NewNullLogFactory())
+	if err != nil {
+		return nil, fmt.Errorf("fix: acceptor: %w", err)
+	}
+	if err := acc.Start(); err != nil {
+		return nil, fmt.Errorf("fix: acceptor start: %w", err)
+	}
+	pub, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		acc.Stop()
+		return nil, fmt.Errorf("fix: listen %s: %w", cfg.Addr, err)
+	}
+	if cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			_ = pub.Close()
+			acc.Stop()
+			return nil, fmt.Errorf("fix: tls: %w", err)
+		}
+		pub = tls.NewListener(pub, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+	a := &Acceptor{acc: acc, done: make(chan error, 1)}
+	a.ln = guard.Listen(pub, cfg.Guard, log)
+	a.proxy = guard.NewProxy(a.ln, guard.ProxyOptions{Upstream: fmt.Sprintf("127.0.0.1:%d", port), SendProxyHeader: true}, log)
+	go func() { a.done <- a.proxy.Serve() }()
+	return a, nil
+}
+
+// Addr is the public address.
+func (a *Acceptor) Addr() net.Addr { return a.ln.Addr() }
+
+// GuardStats are the guard's counters.
+func (a *Acceptor) GuardStats() guard.Stats { return a.ln.Stats() }
+
+// Stop closes the public listener and every connection, then the acceptor
+// (which logs every session out).
+func (a *Acceptor) Stop() error {
+	err := a.proxy.Close()
+	if serr := <-a.done; serr != nil && err == nil {
+		err = serr
+	}
+	a.acc.Stop()
+	return err
+}

@@ -1,0 +1,73 @@
+package matching
+
+import "sort"
+
+// Read-only views of the engine for the gateways and operators. They read
+// the state without changing it; like Apply they are not safe for
+// concurrent use with Apply, so call them only where no command is being
+// applied (before the sequencer starts taking commands, or from its
+// goroutine).
+
+// HasSymbol says whether the symbol exists.
+func (e *Engine) HasSymbol(id SymbolID) bool { return e.symbols[id] != nil }
+
+// Symbol returns the symbol's spec and current status.
+func (e *Engine) Symbol(id SymbolID) (SymbolSpec, SymbolStatus, bool) {
+	s := e.symbols[id]
+	if s == nil {
+		return SymbolSpec{}, 0, false
+	}
+	return s.spec, s.status, true
+}
+
+// HasAccount says whether the trading account exists.
+func (e *Engine) HasAccount(id AccountID) bool {
+	return id > FeeAccount && e.account(id) != nil
+}
+
+// Balance returns an account's total and held amount of an asset.
+func (e *Engine) Balance(id AccountID, asset AssetID) (total, held int64) {
+	a := e.account(id)
+	if a == nil || asset >= MaxAssets {
+		return 0, 0
+	}
+	return a.bal[asset].total, a.bal[asset].held
+}
+
+// OpenOrders calls f with every working order (resting, and untriggered
+// stops) in OrderID order.
+func (e *Engine) OpenOrders(f func(OrderView)) {
+	ids := make([]OrderID, 0, len(e.orders))
+	for id := range e.orders {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		f(e.orders[id].v)
+	}
+}
+
+// Level is one aggregated price level of a book.
+type Level struct {
+	Px, Qty int64
+}
+
+// Book returns the symbol's aggregated levels, best first, at most depth
+// per side (0: all).
+func (e *Engine) Book(id SymbolID, depth int) (bids, asks []Level) {
+	s := e.symbols[id]
+	if s == nil {
+		return nil, nil
+	}
+	take := func(levels []*level) []Level {
+		var out []Level
+		for i := len(levels) - 1; i >= 0; i-- {
+			if depth > 0 && len(out) == depth {
+				break
+			}
+			out = append(out, Level{levels[i].px, levels[i].qty})
+		}
+		return out
+	}
+	return take(s.bids), take(s.asks)
+}

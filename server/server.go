@@ -1,0 +1,275 @@
+// Package server wires the running venue: reference data, the engine and
+// its sequencer (journal, snapshots, recovery), the FIX gateways and the
+// timers that drive the trading day. cmd/venue's `dev` and `serve` start it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/crypto/bcrypt"
+
+	"venue/config"
+	"venue/fix"
+	"venue/logging"
+	"venue/matching"
+	"venue/refdata"
+	"venue/sequencer"
+	"venue/spec"
+)
+
+// Options are what the configuration file does not say.
+type Options struct {
+	// Dev bootstraps the dev configuration contract (DESIGN.md): firms,
+	// accounts, sessions with dev passwords, fee tier, funding.
+	Dev bool
+	// BcryptCost hashes the dev passwords (default bcrypt.DefaultCost).
+	BcryptCost int
+	// ClockTick is how often a Clock command carries time to the engine
+	// when nothing else does (GTD expiry); default 1s, negative: never.
+	ClockTick time.Duration
+	Logger    *zap.Logger
+}
+
+// Server is a running venue.
+type Server struct {
+	Universe  *refdata.Universe
+	Directory *refdata.Directory
+	Engine    *matching.Engine
+	Seq       *sequencer.Sequencer
+	Recovery  sequencer.Recovery
+	OE        *fix.OrderEntry
+	OEAcc     *fix.Acceptor
+
+	log      *zap.Logger
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	routeErr chan error
+	once     sync.Once
+}
+
+// JournalDir is where the journal and snapshots of a data directory live.
+func JournalDir(dataDir string) string { return filepath.Join(dataDir, "journal") }
+
+// Start recovers the venue in cfg.DataDir and opens its listeners.
+func Start(cfg *config.Config, opts Options) (*Server, error) {
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if opts.BcryptCost == 0 {
+		opts.BcryptCost = bcrypt.DefaultCost
+	}
+	if opts.ClockTick == 0 {
+		opts.ClockTick = time.Second
+	}
+	s := &Server{log: log, stop: make(chan struct{}), routeErr: make(chan error, 1)}
+	var err error
+
+	// 1. reference data.
+	if s.Universe, err = refdata.FromConfig(cfg.Symbols); err != nil {
+		return nil, err
+	}
+	if !opts.Dev {
+		return nil, errors.New("server: only the dev reference data exists yet: run `venue dev`")
+	}
+	if s.Directory, err = refdata.Dev(opts.BcryptCost); err != nil {
+		return nil, err
+	}
+
+	// 2. the engine, recovered from the journal by the sequencer.
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("server: data dir: %w", err)
+	}
+	s.Engine = matching.New()
+	slogLevel := slog.LevelInfo
+	if cfg.Log.Level == "debug" {
+		slogLevel = slog.LevelDebug
+	} else if cfg.Log.Level == "warn" || cfg.Log.Level == "error" {
+		slogLevel = slog.LevelWarn
+	}
+	s.Seq, s.Recovery, err = sequencer.Open(JournalDir(cfg.DataDir), s.Engine, sequencer.Config{
+		MaxBatch:      cfg.Journal.MaxBatch,
+		MaxDelay:      cfg.Journal.MaxDelay,
+		SnapshotEvery: cfg.Snapshot.EveryCommands,
+		SegmentSize:   cfg.Journal.SegmentSizeBytes,
+		QueueDepth:    65_536,
+		Logger:        slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slogLevel})),
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// 3. reference data and funding into the engine, once (idempotent).
+	if err := s.bootstrap(); err != nil {
+		_ = s.Seq.Close()
+		return nil, err
+	}
+
+	// 4. order entry: its view of the orders, then the router of reports.
+	fixLog := logging.Sub(log, logging.FIX)
+	s.OE = fix.NewOrderEntry(fix.OrderEntryConfig{
+		CompID:            cfg.FIX.CompID,
+		ThrottlePerSecond: cfg.FIX.ThrottlePerSecond,
+		LogonMaxFailures:  cfg.FIX.LogonMaxFailures,
+		LogonWindow:       cfg.FIX.LogonFailureWindow,
+		LogonLockout:      cfg.FIX.LogonLockout,
+	}, s.Directory, s.Universe, s.Seq, fixLog)
+	sub := s.Seq.Subscribe("fix-order-entry", 1<<16)
+	s.OE.Seed(s.Engine) // nothing is submitted between Subscribe and here
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.routeErr <- s.OE.Route(sub, s.stop)
+	}()
+
+	// 5. the FIX acceptors behind the guard.
+	dict, err := spec.WriteFIX44(filepath.Join(cfg.DataDir, "fix"))
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.OEAcc, err = fix.StartAcceptor(fix.AcceptorConfig{
+		Addr: cfg.FIX.OrderEntryAddr, CompID: cfg.FIX.CompID, DictionaryPath: dict,
+		TLSCertFile: cfg.FIX.TLSCertFile, TLSKeyFile: cfg.FIX.TLSKeyFile,
+	}, s.OE, fixLog)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+
+	// 6. the trading day: clock ticks (GTD expiry), and at 00:00 UTC the
+	// session close (Day orders expire) and a new day (ClOrdIDs forgotten).
+	if opts.ClockTick > 0 {
+		s.wg.Add(1)
+		go s.clock(opts.ClockTick)
+	}
+	return s, nil
+}
+
+// Err reports a fatal condition after start: the router fell behind or the
+// sequencer stopped. It is closed... it delivers at most one error.
+func (s *Server) Err() <-chan error { return s.routeErr }
+
+// SequencerDone is closed when the sequencer stops.
+func (s *Server) SequencerDone() <-chan struct{} { return s.Seq.Done() }
+
+func (s *Server) submit(cmd *matching.Command) (sequencer.Result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return s.Seq.Submit(ctx, cmd)
+}
+
+// bootstrap puts the dev reference data into the engine. Symbols already
+// there are left alone; accounts and fee tiers are upserts; deposits carry
+// idempotency keys, so a restart funds nobody twice.
+func (s *Server) bootstrap() error {
+	for _, sym := range s.Universe.Symbols {
+		if s.Engine.HasSymbol(sym.Spec.ID) {
+			continue
+		}
+		sp := sym.Spec
+		if _, err := s.mustApply(&matching.Command{Kind: matching.CmdAddSymbol, SymbolSpec: &sp}); err != nil {
+			return fmt.Errorf("server: add symbol %s: %w", sym.Name, err)
+		}
+	}
+	if _, err := s.mustApply(&matching.Command{Kind: matching.CmdSetFeeTier, FeeTier: 0,
+		MakerPpm: refdata.DevMakerPpm, TakerPpm: refdata.DevTakerPpm}); err != nil {
+		return fmt.Errorf("server: fee tier: %w", err)
+	}
+	for _, a := range s.Directory.Accounts() {
+		sp := a.Spec
+		if _, err := s.mustApply(&matching.Command{Kind: matching.CmdAddAccount, AccountSpec: &sp}); err != nil {
+			return fmt.Errorf("server: add account %s: %w", a.Name, err)
+		}
+		for _, asset := range s.Universe.Assets {
+			amt, ok := refdata.DevFunding[asset.Name]
+			if !ok {
+				continue
+			}
+			q, r := amt.QuoRem(asset.Unit, 0)
+			if !r.IsZero() || !q.BigInt().IsInt64() {
+				return fmt.Errorf("server: dev funding %s %s is not a whole number of units", amt, asset.Name)
+			}
+			res, err := s.submit(&matching.Command{Kind: matching.CmdDeposit, Account: a.Spec.ID,
+				Asset: asset.ID, Amount: q.IntPart(), Key: "dev-funding:" + a.Name + ":" + asset.Name})
+			if err != nil {
+				return fmt.Errorf("server: fund %s: %w", a.Name, err)
+			}
+			if len(res.Events) == 1 && res.Events[0].Reason != 0 && res.Events[0].Reason != matching.BalDuplicate {
+				return fmt.Errorf("server: fund %s %s: %s", a.Name, asset.Name, res.Events[0].Reason)
+			}
+		}
+	}
+	return nil
+}
+
+// mustApply submits a reference-data command and fails if the engine
+// refused it.
+func (s *Server) mustApply(cmd *matching.Command) (sequencer.Result, error) {
+	res, err := s.submit(cmd)
+	if err != nil {
+		return res, err
+	}
+	for _, ev := range res.Events {
+		if ev.Kind == matching.EvRefData && ev.Reason != 0 {
+			return res, errors.New(ev.Reason.String())
+		}
+	}
+	return res, nil
+}
+
+func (s *Server) clock(tick time.Duration) {
+	defer s.wg.Done()
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	day := time.Now().UTC().Truncate(24 * time.Hour)
+	for {
+		select {
+		case <-s.stop:
+			return
+		case now := <-t.C:
+			today := now.UTC().Truncate(24 * time.Hour)
+			if today.After(day) {
+				day = today
+				for _, sym := range s.Universe.Symbols {
+					s.async(&matching.Command{Kind: matching.CmdSessionClose, Symbol: sym.Spec.ID})
+				}
+				s.async(&matching.Command{Kind: matching.CmdNewDay})
+				continue
+			}
+			s.async(&matching.Command{Kind: matching.CmdClock})
+		}
+	}
+}
+
+func (s *Server) async(cmd *matching.Command) {
+	if err := s.Seq.SubmitAsync(cmd, nil); err != nil && !errors.Is(err, sequencer.ErrClosed) {
+		s.log.Warn("timer command not submitted", zap.Uint8("kind", uint8(cmd.Kind)), zap.Error(err))
+	}
+}
+
+// Close stops the listeners (sessions log out; cancel-on-disconnect
+// cancels are submitted), then the sequencer, which finishes what is
+// queued, and waits for the router.
+func (s *Server) Close() error {
+	var err error
+	s.once.Do(func() {
+		if s.OEAcc != nil {
+			err = s.OEAcc.Stop()
+		}
+		close(s.stop)
+		if cerr := s.Seq.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		s.wg.Wait()
+	})
+	return err
+}
