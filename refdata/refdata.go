@@ -118,7 +118,7 @@ func (u *Universe) AssetByName(name string) (Asset, bool) {
 // Per-order limits of every symbol, until the reference data sets them per
 // symbol: 1,000 of the base currency and 100,000,000 of the quote currency.
 var (
-	defaultMaxQty      = decimal.NewFromInt(1_000)        // base currency per order
+	defaultMaxQty      = decimal.NewFromInt(1_000)       // base currency per order
 	defaultMaxNotional = decimal.NewFromInt(100_000_000) // quote currency per order
 )
 
