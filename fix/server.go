@@ -12,6 +12,9 @@ import (
 	"venue/fix/guard"
 )
 
+// listenerAnchor is the TargetCompID of the one static session.
+const listenerAnchor = "__ANCHOR__"
+
 // AcceptorConfig configures one FIX acceptor behind the guard.
 type AcceptorConfig struct {
 	Addr           string // public host:port
@@ -71,6 +74,14 @@ func StartAcceptor(cfg AcceptorConfig, app quickfix.Application, log *zap.Logger
 		"RejectInvalidMessage":     "Y",
 	} {
 		gs.Set(k, v)
+	}
+	// quickfixgo opens its listener only for declared sessions: declare one
+	// that no directory entry matches (its Logon is refused like any
+	// unknown CompID); every real session is dynamic.
+	anchor := quickfix.NewSessionSettings()
+	anchor.Set("TargetCompID", listenerAnchor)
+	if _, err := settings.AddSession(anchor); err != nil {
+		return nil, fmt.Errorf("fix: settings: %w", err)
 	}
 	acc, err := quickfix.NewAcceptor(app, newRingStoreFactory(ringStoreSize), settings, quickfix.NewNullLogFactory())
 	if err != nil {
