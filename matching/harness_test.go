@@ -37,7 +37,9 @@ func newHarness(t *testing.T) *harness {
 		MaxQty: 1000 * btc1, MaxNotional: 5e16, RefPx: usdPx(60_000), BandBps: 2000, Status: StatusOpen,
 	}}))
 	h.must(h.do(Command{Kind: CmdAddSymbol, SymbolSpec: &SymbolSpec{
-		ID: symEUR, Name: "BTC-EUR", Base: btc, Quote: eur, TickSize: 1, QtyStep: 1, MinQty: 10_000,
+		// A coarser tick (0.05 EUR) and step (100 sat) than BTC-USD, so
+		// that off-tick and off-step requests can be tested.
+		ID: symEUR, Name: "BTC-EUR", Base: btc, Quote: eur, TickSize: 5, QtyStep: 100, MinQty: 10_000,
 		MaxQty: 1000 * btc1, MaxNotional: 4e18, RefPx: usdPx(55_000), BandBps: 2000, Status: StatusOpen,
 	}}))
 	h.must(h.do(Command{Kind: CmdSetFeeTier, FeeTier: 1, MakerPpm: 100, TakerPpm: 250}))
