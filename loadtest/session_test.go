@@ -250,3 +250,37 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkRunFake measures the client against the in-process fake venue
+// (both on this machine's CPUs): the rate the load client itself can
+// drive, so a venue figure far below it is the venue's.
+func BenchmarkRunFake(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := &fakeVenue{ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go v.serve(c)
+		}
+	}()
+	defer ln.Close()
+	cfg := DefaultConfig()
+	cfg.Addr = ln.Addr().String()
+	cfg.CompIDs = []string{"FIRM_A", "FIRM_B"}
+	cfg.Window = 256
+	cfg.Orders = int64(b.N)
+	cfg.Duration = MaxDuration
+	b.ResetTimer()
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(res.OrdersPerSec, "orders/s")
+	b.ReportMetric(res.Latency.P99, "p99-µs")
+}

@@ -184,7 +184,10 @@ type Result struct {
 	ChecksumErrors  int64           `json:"checksum_errors"`
 	SeqGaps         int64           `json:"seq_gaps"`
 
-	Latency Latency `json:"ack_latency"` // NewOrderSingle sent (rate mode: scheduled) -> first ExecutionReport
+	// Latency: NewOrderSingle sent (rate mode: scheduled) -> first
+	// ExecutionReport. Unanswered orders are in it with their age at the
+	// end of the run (a lower bound of their latency).
+	Latency Latency `json:"ack_latency"`
 }
 
 // UnexpectedRejects counts what a healthy run against the dev venue never
