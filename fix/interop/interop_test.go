@@ -86,7 +86,7 @@ func runScenario(t *testing.T, client, venueBin, dict string) {
 	dir := t.TempDir()
 
 	// 2. start venue dev on free loopback ports and a fresh data dir
-	v := startVenue(t, venueBin, filepath.Join(dir, "data"))
+	v := startVenue(t, venueBin, dir)
 
 	// 3. run the scenario
 	cfg := writeSettings(t, dir, v.orderEntryPort, dict)
@@ -234,13 +234,39 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startVenue starts `venue dev --data dataDir` with every listener on a free
-// loopback port and waits for its `ready` line.
-func startVenue(t *testing.T, bin, dataDir string) *devVenue {
+// startVenue starts `venue dev` with every listener on a free loopback port
+// and a fresh data directory under dir, and waits for its `ready` line. A
+// port taken by someone else between freePorts and the venue's bind costs
+// a retry on new ports, not a failure.
+func startVenue(t *testing.T, bin, dir string) *devVenue {
 	t.Helper()
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		v, err := launchVenue(t, bin, dir, filepath.Join(dir, fmt.Sprintf("data-%d", attempt)))
+		if err == nil {
+			t.Cleanup(func() {
+				v.kill()
+				if t.Failed() {
+					t.Logf("venue dev stdout:\n%s", v.stdout.String())
+					t.Logf("venue dev stderr (last 8 KiB):\n%s", tail(v.stderr.String(), 8<<10))
+				}
+			})
+			return v
+		}
+		if attempt < attempts && strings.Contains(v.stderr.String(), "address already in use") {
+			continue
+		}
+		t.Fatalf("%v\nstdout:\n%s\nstderr (last 8 KiB):\n%s", err, v.stdout.String(), tail(v.stderr.String(), 8<<10))
+	}
+}
+
+// launchVenue starts one `venue dev --data dataDir` and waits for `ready`;
+// on an error the process is gone and v keeps its output.
+func launchVenue(t *testing.T, bin, dir, dataDir string) (*devVenue, error) {
 	ports := freePorts(t, 4)
 	v := &devVenue{orderEntryPort: ports[0], exited: make(chan struct{})}
 	v.cmd = exec.Command(bin, "dev", "--data", dataDir)
+	v.cmd.Dir = dir // whatever it writes stays out of the source tree
 	v.cmd.Env = append(venueFreeEnv(),
 		fmt.Sprintf("VENUE_FIX_ORDER_ENTRY_ADDR=127.0.0.1:%d", ports[0]),
 		fmt.Sprintf("VENUE_FIX_DROP_COPY_ADDR=127.0.0.1:%d", ports[1]),
@@ -250,10 +276,10 @@ func startVenue(t *testing.T, bin, dataDir string) *devVenue {
 	v.cmd.Stderr = &v.stderr
 	stdout, err := v.cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return v, err
 	}
 	if err := v.cmd.Start(); err != nil {
-		t.Fatalf("start venue dev: %v", err)
+		return v, fmt.Errorf("start venue dev: %w", err)
 	}
 	ready := make(chan struct{})
 	go func() {
@@ -270,27 +296,25 @@ func startVenue(t *testing.T, bin, dataDir string) *devVenue {
 		v.waitErr = v.cmd.Wait() // after the last read: Wait closes the pipe
 		close(v.exited)
 	}()
-	t.Cleanup(func() {
-		select {
-		case <-v.exited:
-		default:
-			_ = v.cmd.Process.Kill()
-			<-v.exited
-		}
-		if t.Failed() {
-			t.Logf("venue dev stdout:\n%s", v.stdout.String())
-			t.Logf("venue dev stderr (last 8 KiB):\n%s", tail(v.stderr.String(), 8<<10))
-		}
-	})
 	select {
 	case <-ready:
-		return v
+		return v, nil
 	case <-v.exited:
-		t.Fatalf("venue dev exited before its ready line: %v", v.waitErr)
+		return v, fmt.Errorf("venue dev exited before its ready line: %v", v.waitErr)
 	case <-time.After(readyTimeout):
-		t.Fatalf("venue dev printed no ready line in %s", readyTimeout)
+		v.kill()
+		return v, fmt.Errorf("venue dev printed no ready line in %s", readyTimeout)
 	}
-	return nil
+}
+
+// kill ends the venue if it still runs and waits for it.
+func (v *devVenue) kill() {
+	select {
+	case <-v.exited:
+	default:
+		_ = v.cmd.Process.Kill()
+		<-v.exited
+	}
 }
 
 // stop sends SIGINT and expects a clean exit 0.
