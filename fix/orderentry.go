@@ -831,12 +831,28 @@ func (g *OrderEntry) massStatus(st *sessState, msg *quickfix.Message) quickfix.M
 	})
 	now := g.cfg.Now().UnixNano()
 	if len(open) == 0 {
-		m := g.gatewayReject(st, msg, 0, "no working orders")
-		m.Body.Remove(tagOrdRejReason)
-		m.Body.SetString(tagExecType, "I")
-		m.Body.SetString(tagMassStatusReqID, reqID)
-		m.Body.SetInt(tagTotNumReports, 0)
-		m.Body.SetString(tagLastRptRequested, "Y")
+		// One report says there is nothing: 37=NONE 11=NONE 39=8, 912=Y.
+		m := newMsg("8")
+		b := &m.Body
+		b.SetString(tagOrderID, "NONE")
+		b.SetString(tagClOrdID, "NONE")
+		b.SetString(tagExecID, fmt.Sprintf("ST%s-%d", g.bootID, g.rejectSeq.Add(1)))
+		b.SetString(tagExecType, "I")
+		b.SetString(tagOrdStatus, "8")
+		name := "ALL"
+		if s, ok := g.uni.SymbolByID(symID); ok {
+			name = s.Name
+		}
+		b.SetString(tagSymbol, name)
+		b.SetString(tagSide, "1")
+		for _, t := range []quickfix.Tag{tagOrderQty, tagCumQty, tagLeavesQty, tagAvgPx} {
+			b.SetString(t, "0")
+		}
+		b.SetField(tagTransactTime, utc(now))
+		b.SetString(tagText, "no working orders")
+		b.SetString(tagMassStatusReqID, reqID)
+		b.SetInt(tagTotNumReports, 0)
+		b.SetString(tagLastRptRequested, "Y")
 		g.send(st, m)
 		return nil
 	}
