@@ -653,6 +653,31 @@ func checkScenario(t *testing.T, tr transcript) {
 			set: []int{39}}.check(t, "cancel unknown A-3", m)
 	}
 
+	// cancel_other_firm: FIRM_B cancels FIRM_A's A-2 -> it looks unknown
+	if m, ok := exactlyOne(t, "cancel by other firm B-0", tr.app("cancel_other_firm", b)); ok {
+		want{eq: map[int]string{35: "9", 11: "B-0", 41: "A-2", 37: "NONE", 102: "1", 434: "1"},
+			set: []int{39}}.check(t, "cancel by other firm B-0", m)
+	}
+	if ms := tr.app("cancel_other_firm", a); len(ms) != 0 {
+		t.Errorf("cancel by other firm: FIRM_A got %d messages, first %s", len(ms), ms[0])
+	}
+
+	// duplicate_clordid: a second A-1 (the replaced order's first id) ->
+	// 150=8 103=6, the existing order untouched (status below)
+	if m, ok := exactlyOne(t, "duplicate A-1", tr.app("duplicate_clordid", a)); ok {
+		checkExecReport(t, "duplicate A-1", m)
+		want{eq: map[int]string{11: "A-1", 150: "8", 39: "8", 103: "6"},
+			dec: map[int]string{14: "0", 151: "0"}, set: []int{58}}.check(t, "duplicate A-1", m)
+	}
+
+	// status: 35=H for A-2 -> 150=I with the current state
+	if m, ok := exactlyOne(t, "status A-2", tr.app("status", a)); ok {
+		checkExecReport(t, "status A-2", m)
+		want{eq: map[int]string{11: "A-2", 37: orderID, 150: "I", 39: "0", 54: "1"},
+			dec: map[int]string{38: "0.02", 14: "0", 151: "0.02", 6: "0"}}.check(t, "status A-2", m)
+		checkPrice(t, "status A-2", m, "59000")
+	}
+
 	// cross: FIRM_B sells 0.0050 @ 59000.00 into A-2
 	var tradeID string
 	if m, ok := exactlyOne(t, "cross: A-2 maker fill", tr.app("cross", a)); ok {

@@ -6,8 +6,9 @@
 //
 // SETTINGS_FILE is client.cfg.tmpl with its placeholders filled in; it names
 // two order-entry sessions, FIRM_A and FIRM_B, towards VENUE. The scenario
-// (logon, new, replace, cancel of an unknown order, a cross between the two
-// firms, cancel of the rest, a price off the tick, logout) runs without
+// (logon, new, replace, cancel of an unknown order, cancel by another firm,
+// a duplicate ClOrdID, a status request, a cross between the two firms,
+// cancel of the rest, a price off the tick, logout) runs without
 // interaction. Each step waits for the venue's answer before the next one.
 //
 // Output, one line each, flushed at once:
@@ -30,6 +31,7 @@
 #include <quickfix/fix44/NewOrderSingle.h>
 #include <quickfix/fix44/OrderCancelReplaceRequest.h>
 #include <quickfix/fix44/OrderCancelRequest.h>
+#include <quickfix/fix44/OrderStatusRequest.h>
 
 #include <algorithm>
 #include <cctype>
@@ -208,6 +210,12 @@ FIX44::OrderCancelRequest cancel(const std::string &orig,
   return m;
 }
 
+FIX44::OrderStatusRequest status(const std::string &clOrdID, char side) {
+  FIX44::OrderStatusRequest m{FIX::ClOrdID(clOrdID), FIX::Side(side)};
+  m.setField(FIX::Symbol(kSymbol));
+  return m;
+}
+
 // answers matches the first answer to the request clOrdID: an
 // ExecutionReport or an OrderCancelReject carrying that 11.
 Recorder::Pred answers(const std::string &clOrdID) {
@@ -296,9 +304,26 @@ void run(Scenario &s) {
   s.send(A, cancel("NO-SUCH-ORDER", "A-3", FIX::Side_BUY));
   s.expect(A, a, answers("A-3"), "answer to A-3");
 
-  s.step("cross");
+  // FIRM_B may not touch FIRM_A's order: it looks unknown.
+  s.step("cancel_other_firm");
   a = s.mark(A);
   size_t b = s.mark(B);
+  s.send(B, cancel("A-2", "B-0", FIX::Side_BUY));
+  s.expect(B, b, answers("B-0"), "answer to B-0");
+
+  s.step("duplicate_clordid");
+  a = s.mark(A);
+  s.send(A, newLimit("A-1", FIX::Side_BUY, "0.0100", "59000.00"));
+  s.expect(A, a, answers("A-1"), "answer to the second A-1");
+
+  s.step("status");
+  a = s.mark(A);
+  s.send(A, status("A-2", FIX::Side_BUY));
+  s.expect(A, a, answers("A-2"), "status of A-2");
+
+  s.step("cross");
+  a = s.mark(A);
+  b = s.mark(B);
   s.send(B, newLimit("B-1", FIX::Side_SELL, "0.0050", "59000.00"));
   s.expect(B, b, settles("B-1"), "fill of B-1");
   s.expect(A, a, anyExecutionReport, "fill of A-2");
