@@ -448,7 +448,7 @@ func TestRejectsNameTheReason(t *testing.T) {
 		t.Errorf("missing side: %v", m)
 	}
 	// Unsupported message type: BusinessMessageReject 380=3.
-	a.send("B", "148=hello")
+	a.send("B", "148=hello", "33=1", "58=x")
 	if m := a.expect("35=j", "372=B"); m[380] != "3" {
 		t.Errorf("unsupported message: %v", m)
 	}
@@ -643,10 +643,17 @@ func TestThrottleKeepsTheSession(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		cls = append(cls, a.order("1", "0.01", "59000"))
 	}
+	// Throttle rejects overtake the acks (those wait for the fsync).
+	first := map[string]fixMsg{}
+	for len(first) < len(cls) {
+		m := a.expect("35=8")
+		if _, seen := first[m[11]]; !seen {
+			first[m[11]] = m
+		}
+	}
 	throttled := 0
 	for _, cl := range cls {
-		m := a.expect("35=8", "11="+cl)
-		if m[150] == "8" && m[103] == "99" && strings.Contains(m[58], "throttle") {
+		if m := first[cl]; m[150] == "8" && m[103] == "99" && strings.Contains(m[58], "throttle") {
 			throttled++
 		}
 	}
