@@ -15,19 +15,21 @@ STATICCHECK         := $(BIN)/staticcheck
 TEST_TIMEOUT := 9m
 # Time per Fuzz target in `make fuzz`.
 FUZZTIME ?= 30s
-BENCH_PKGS := ./matching/... ./journal/... ./sequencer/...
-FUZZ_PKGS  := ./matching/... ./journal/...
+BENCH_PKGS := ./matching/... ./journal/... ./sequencer/... ./fix/... ./loadtest/...
+FUZZ_PKGS  := ./matching/... ./journal/... ./fix/... ./loadtest/...
 
 .DEFAULT_GOAL := build
 .PHONY: deps build test bench crash demo lint fuzz
 
 # deps: Go modules, btcd and btcctl (regtest node for custody tests),
-# staticcheck, and a PostgreSQL answering on 127.0.0.1:5432.
+# staticcheck, a PostgreSQL answering on 127.0.0.1:5432, and g++ with
+# QuickFIX C++ (libquickfix-dev) for the FIX interoperability test.
 deps:
 	$(GO) mod download
 	GOBIN=$(BIN) $(GO) install github.com/btcsuite/btcd@$(BTCD_VERSION) github.com/btcsuite/btcd/cmd/btcctl@$(BTCD_VERSION)
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-quickfix.sh
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/venue ./cmd/venue
