@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -15,7 +16,7 @@ import (
 )
 
 func newDevCmd(g *globals) *cobra.Command {
-	var dataFlag string
+	var dataFlag, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run the whole venue on this machine with the dev firms, sessions and funding",
@@ -41,6 +42,17 @@ func newDevCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer func() { _ = log.Sync() }()
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return fmt.Errorf("dev: --cpuprofile: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("dev: --cpuprofile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			sigs := make(chan os.Signal, 1)
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 			defer signal.Stop(sigs)
@@ -73,6 +85,7 @@ func newDevCmd(g *globals) *cobra.Command {
 			return runErr
 		},
 	}
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the venue to this file until it stops")
 	cmd.Flags().StringVar(&dataFlag, "data", "", "data directory: journal and snapshots (default data_dir, ./venue-data)")
 	return cmd
 }
