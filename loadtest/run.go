@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,8 +44,6 @@ const (
 	MaxRestingCap = 500 // the venue may cap open orders per account
 	// maxOutstanding ends a rate-mode session whose venue stopped answering.
 	maxOutstanding = 1_000_000
-	drainTimeout   = 5 * time.Second
-	logoutTimeout  = 2 * time.Second
 	maxWarnings    = 20
 )
 
@@ -69,6 +68,9 @@ type Config struct {
 	MaxResting int
 	HeartBtInt int // seconds
 	Symbol     Symbol
+	// DrainTimeout is how long the run waits for the answers still due
+	// after the last order; the Logout wait is at most 2 s of it.
+	DrainTimeout time.Duration
 
 	Progress io.Writer // a line per second; nil: none
 	Warn     io.Writer // session-level trouble; nil: discarded
@@ -88,6 +90,7 @@ func DefaultConfig() Config {
 		MaxResting:   200,
 		HeartBtInt:   30,
 		Symbol:       BTCUSD,
+		DrainTimeout: 5 * time.Second,
 	}
 }
 
@@ -121,6 +124,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("loadtest: max resting: %d not in 1..%d", c.MaxResting, MaxRestingCap)
 	case c.HeartBtInt < 1 || c.HeartBtInt > 600:
 		return fmt.Errorf("loadtest: heartbeat: %d s not in 1..600", c.HeartBtInt)
+	case c.DrainTimeout <= 0 || c.DrainTimeout > time.Minute:
+		return fmt.Errorf("loadtest: drain timeout: %v not in (0, 1m]", c.DrainTimeout)
 	}
 	seen := map[string]bool{}
 	for _, id := range c.CompIDs {
@@ -265,26 +270,41 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for i, s := range sessions {
 		go func() { readErrs[i] = <-s.readErr; readCh <- i }()
 	}
+	// A sender blocked in a write (the venue stopped reading) is cut loose
+	// by a write deadline shortly after the stop.
+	var unblock <-chan time.Time
+	done := ctx.Done()
+	stopping := func() {
+		halt()
+		done = nil
+		if unblock == nil {
+			unblock = time.After(time.Second)
+		}
+	}
 wait:
 	for {
 		select {
-		case <-ctx.Done():
-			halt()
+		case <-done:
+			stopping()
 		case <-deadline.C:
-			halt()
+			stopping()
 		case <-tick.C:
 			prog.line()
+		case <-unblock:
+			for _, s := range sessions {
+				_ = s.conn.SetWriteDeadline(time.Now())
+			}
 		case err := <-errs:
-			if runErr == nil {
+			if runErr == nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 				runErr = err
 			}
-			halt()
+			stopping()
 		case i := <-readCh:
 			readDone[i] = true
 			if readErrs[i] != nil && runErr == nil {
 				runErr = readErrs[i]
 			}
-			halt()
+			stopping()
 		case <-sendersDone:
 			break wait
 		}
@@ -292,7 +312,7 @@ wait:
 	sendEnd := time.Since(r.base)
 
 	// 3. Drain: wait for the answers still due.
-	drainUntil := time.Now().Add(drainTimeout)
+	drainUntil := time.Now().Add(cfg.DrainTimeout)
 	for runErr == nil && time.Now().Before(drainUntil) {
 		open := 0
 		for _, s := range sessions {
@@ -308,17 +328,21 @@ wait:
 
 	// 4. Log out (cancel-on-disconnect cancels what still rests) and close.
 	close(hbStop)
+	logoutTimeout := min(cfg.DrainTimeout, 2*time.Second)
 	for _, s := range sessions {
 		s.mu.Lock()
 		s.loggingOut = true
 		s.mu.Unlock()
+		_ = s.conn.SetWriteDeadline(time.Now().Add(logoutTimeout))
 		_ = s.sendAdmin("5", nil)
 	}
-	logoutBy := time.After(logoutTimeout)
+	logoutBy := time.NewTimer(logoutTimeout)
+	defer logoutBy.Stop()
 	for _, s := range sessions {
 		select {
 		case <-s.logout:
-		case <-logoutBy:
+		case <-logoutBy.C:
+			logoutBy.Reset(0) // the others are out of time too
 		}
 	}
 	for _, s := range sessions {

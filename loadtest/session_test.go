@@ -19,10 +19,12 @@ import (
 type fakeVenue struct {
 	ln         net.Listener
 	refuse     bool // answer Logon with Logout
+	mute       bool // after Logon, read nothing and answer nothing
 	testReqOK  atomic.Bool
 	logouts    atomic.Int64
 	ordersSeen atomic.Int64
 	wg         sync.WaitGroup
+	quit       chan struct{}
 }
 
 func newFakeVenue(t *testing.T) *fakeVenue {
@@ -31,7 +33,7 @@ func newFakeVenue(t *testing.T) *fakeVenue {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &fakeVenue{ln: ln}
+	v := &fakeVenue{ln: ln, quit: make(chan struct{})}
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
@@ -44,7 +46,7 @@ func newFakeVenue(t *testing.T) *fakeVenue {
 			go func() { defer v.wg.Done(); v.serve(c) }()
 		}
 	}()
-	t.Cleanup(func() { ln.Close(); v.wg.Wait() })
+	t.Cleanup(func() { ln.Close(); close(v.quit); v.wg.Wait() })
 	return v
 }
 
@@ -85,6 +87,11 @@ func (v *fakeVenue) serve(c net.Conn) {
 					return
 				}
 				send("A", "98=0", "108="+string(m.get(108)))
+				if v.mute {
+					_ = w.Flush()
+					<-v.quit
+					return
+				}
 				send("1", "112=ping")
 			case "0":
 				if string(m.get(112)) == "ping" {
@@ -193,6 +200,34 @@ func TestRunRateFake(t *testing.T) {
 	}
 	if res.OrdersSent < 1000 || res.OrdersSent > 1000+int64(len(cfg.CompIDs)) || time.Since(start) > 5*time.Second {
 		t.Fatalf("--orders 1000: sent %d in %v", res.OrdersSent, time.Since(start))
+	}
+}
+
+// TestRunVenueStopsReading: a venue that stops reading and answering
+// does not hang the run, in either mode: blocked writes are cut, the
+// unanswered orders are counted and enter the histogram at their age.
+func TestRunVenueStopsReading(t *testing.T) {
+	for _, rate := range []int{0, 500_000} {
+		v := newFakeVenue(t)
+		v.mute = true
+		cfg := fakeConfig(v)
+		cfg.Rate = rate
+		cfg.DrainTimeout = 200 * time.Millisecond
+		start := time.Now()
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatalf("rate %d: %v", rate, err)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Fatalf("rate %d: run took %v", rate, took)
+		}
+		if res.Acks != 0 || res.Unanswered == 0 || res.Unanswered != res.OrdersSent || res.Latency.Count != res.Unanswered {
+			t.Fatalf("rate %d: sent %d acks %d unanswered %d latency count %d",
+				rate, res.OrdersSent, res.Acks, res.Unanswered, res.Latency.Count)
+		}
+		if rate == 0 && res.OrdersSent != int64(cfg.Window*len(cfg.CompIDs)) {
+			t.Fatalf("window %d x %d sessions: sent %d", cfg.Window, len(cfg.CompIDs), res.OrdersSent)
+		}
 	}
 }
 
