@@ -57,6 +57,10 @@ type Database struct {
 	// URL is a lib/pq connection URL; it may carry a password, so it is
 	// redacted whenever the config is printed or logged.
 	URL string `yaml:"url" mapstructure:"url"`
+	// Required makes the venue refuse to start when the database does not
+	// answer or cannot be migrated; false: it starts without the back
+	// office, logs a warning and keeps retrying.
+	Required bool `yaml:"required" mapstructure:"required"`
 }
 
 // Log sets logging.New.
@@ -86,6 +90,10 @@ type FIX struct {
 	LogonMaxFailures   int           `yaml:"logon_max_failures" mapstructure:"logon_max_failures"`
 	LogonFailureWindow time.Duration `yaml:"logon_failure_window" mapstructure:"logon_failure_window"`
 	LogonLockout       time.Duration `yaml:"logon_lockout" mapstructure:"logon_lockout"`
+	// DropCopyMaxBacklog is how many reports a logged-on drop-copy session
+	// may have queued but not yet taken off its socket before the venue
+	// disconnects it (it catches up from the store when it logs on again).
+	DropCopyMaxBacklog int `yaml:"drop_copy_max_backlog" mapstructure:"drop_copy_max_backlog"`
 	// TLSCertFile and TLSKeyFile (PEM) switch every FIX acceptor to TLS;
 	// both empty: plain TCP.
 	TLSCertFile string `yaml:"tls_cert_file" mapstructure:"tls_cert_file"`
@@ -165,6 +173,7 @@ func Default() Config {
 			LogonMaxFailures:   5,
 			LogonFailureWindow: 5 * time.Minute,
 			LogonLockout:       15 * time.Minute,
+			DropCopyMaxBacklog: 100_000,
 		},
 		Ops: Ops{Addr: "127.0.0.1:8080"},
 		Journal: Journal{
@@ -357,6 +366,9 @@ func (c *Config) Validate() error {
 
 	if c.FIX.ThrottlePerSecond <= 0 || c.FIX.ThrottlePerSecond > 10_000_000 {
 		bad("fix.throttle_per_second", "must be in [1, 10000000]")
+	}
+	if c.FIX.DropCopyMaxBacklog <= 0 {
+		bad("fix.drop_copy_max_backlog", "must be > 0")
 	}
 	if c.FIX.LogonMaxFailures <= 0 {
 		bad("fix.logon_max_failures", "must be > 0")

@@ -184,6 +184,7 @@ func TestEnvironmentOverrides(t *testing.T) {
 	t.Setenv("VENUE_DATA_DIR", "/from/env")
 	t.Setenv("VENUE_JOURNAL_MAX_DELAY", "5ms")
 	t.Setenv("VENUE_LOG_DEV", "true")
+	t.Setenv("VENUE_DATABASE_REQUIRED", "true")
 	c, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
@@ -193,6 +194,9 @@ func TestEnvironmentOverrides(t *testing.T) {
 	}
 	if c.Database.URL != "postgres://postgres@db.example:5432/other?sslmode=disable" {
 		t.Errorf("database.url = %q", c.Database.URL)
+	}
+	if !c.Database.Required {
+		t.Errorf("database.required = false: VENUE_DATABASE_REQUIRED=true must set it")
 	}
 	if c.Journal.MaxDelay != 5*time.Millisecond || !c.Log.Dev {
 		t.Errorf("max_delay = %s, log.dev = %v", c.Journal.MaxDelay, c.Log.Dev)

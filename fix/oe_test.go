@@ -33,8 +33,9 @@ func freeAddr(t testing.TB) string {
 }
 
 type venueOpts struct {
-	dataDir  string
-	throttle int
+	dataDir   string
+	throttle  int
+	dcBacklog int
 }
 
 func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
@@ -50,6 +51,9 @@ func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
 	cfg.Ops.Addr = freeAddr(t)
 	if o.throttle > 0 {
 		cfg.FIX.ThrottlePerSecond = o.throttle
+	}
+	if o.dcBacklog > 0 {
+		cfg.FIX.DropCopyMaxBacklog = o.dcBacklog
 	}
 	cfg.Log.Level = "warn"
 	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1})
@@ -101,6 +105,9 @@ type client struct {
 	logouts  chan string
 	mu       sync.Mutex
 	n        int
+	// hold, write-locked by a test, stops the application from taking
+	// messages: the initiator stops reading its socket.
+	hold sync.RWMutex
 }
 
 func (c *client) OnCreate(quickfix.SessionID) {}
@@ -135,6 +142,8 @@ func (c *client) FromAdmin(msg *quickfix.Message, _ quickfix.SessionID) quickfix
 	return nil
 }
 func (c *client) FromApp(msg *quickfix.Message, _ quickfix.SessionID) quickfix.MessageRejectError {
+	c.hold.RLock()
+	c.hold.RUnlock()
 	c.in <- parse(msg)
 	return nil
 }

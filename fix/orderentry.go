@@ -45,9 +45,8 @@ type OrderEntryConfig struct {
 
 // OrderEntry is the quickfix.Application of the order-entry acceptor.
 type OrderEntry struct {
+	renderer
 	cfg    OrderEntryConfig
-	dir    *refdata.Directory
-	uni    *refdata.Universe
 	seq    Submitter
 	log    *zap.Logger
 	orders *orderCache
@@ -108,7 +107,8 @@ func NewOrderEntry(cfg OrderEntryConfig, dir *refdata.Directory, uni *refdata.Un
 		log = zap.NewNop()
 	}
 	return &OrderEntry{
-		cfg: cfg, dir: dir, uni: uni, seq: seq, log: log,
+		renderer: renderer{dir: dir, uni: uni},
+		cfg:      cfg, seq: seq, log: log,
 		orders:   newOrderCache(cfg.DoneOrdersKept),
 		auth:     newLockout(cfg.LogonMaxFailures, cfg.LogonWindow, cfg.LogonLockout),
 		sessions: map[string]*sessState{},

@@ -31,9 +31,16 @@ func orderIDString(id matching.OrderID) string {
 	return strconv.FormatUint(uint64(id), 10)
 }
 
+// renderer turns engine state into FIX messages; order entry and drop copy
+// share it, so both render one event identically (the same ExecID).
+type renderer struct {
+	dir *refdata.Directory
+	uni *refdata.Universe
+}
+
 // execReport renders an order's state as an ExecutionReport: the fields
 // every report carries (FIX.md), for ExecType et.
-func (g *OrderEntry) execReport(v *matching.OrderView, execID string, et byte, t int64) *quickfix.Message {
+func (g *renderer) execReport(v *matching.OrderView, execID string, et byte, t int64) *quickfix.Message {
 	m := newMsg("8")
 	b := &m.Body
 	b.SetString(tagOrderID, orderIDString(v.ID))
@@ -96,36 +103,40 @@ func execID(seq uint64, i int, side string) string {
 	return string(b)
 }
 
-// render returns the messages one event sends, each with the session it is
-// for. cmd is the command that caused it.
+// render returns the messages one event sends to order-entry sessions,
+// each with the session it is for. cmd is the command that caused it.
 func (g *OrderEntry) render(ev *matching.Event, i int, cmd *matching.Command, out []addressed) []addressed {
+	if ev.Kind == matching.EvCancelRejected {
+		return append(out, addressed{cmd.Session, g.cancelReject(ev, cmd)})
+	}
+	var reps [2]orderReport
+	for _, r := range g.orderReports(ev, i, reps[:0]) {
+		out = append(out, addressed{r.v.Session, r.msg})
+	}
+	return out
+}
+
+// orderReport is an ExecutionReport with the order it reports on.
+type orderReport struct {
+	v   *matching.OrderView
+	msg *quickfix.Message
+}
+
+// orderReports renders the ExecutionReports of one event: one per order it
+// concerns (a trade concerns two), none for events that are not about an
+// order's execution (cancel rejects, levels, balances, reference data).
+func (g *renderer) orderReports(ev *matching.Event, i int, out []orderReport) []orderReport {
 	switch ev.Kind {
 	case matching.EvAccepted:
-		out = append(out, addressed{ev.Order.Session, g.execReport(&ev.Order, execID(ev.Seq, i, ""), '0', ev.Time)})
+		out = append(out, orderReport{&ev.Order, g.execReport(&ev.Order, execID(ev.Seq, i, ""), '0', ev.Time)})
 	case matching.EvRejected:
 		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), '8', ev.Time)
 		m.Body.SetInt(tagOrdRejReason, ev.Reason.OrdRejReason())
 		m.Body.SetString(tagText, ev.Reason.String())
-		out = append(out, addressed{ev.Order.Session, m})
+		out = append(out, orderReport{&ev.Order, m})
 	case matching.EvTrade:
-		sym, _ := g.uni.SymbolByID(ev.Order.Symbol)
-		for _, side := range [...]struct {
-			v   *matching.OrderView
-			fee int64
-			liq int
-			tag string
-		}{{&ev.Maker, ev.MakerFee, 1, "M"}, {&ev.Order, ev.TakerFee, 2, "T"}} {
-			m := g.execReport(side.v, execID(ev.Seq, i, side.tag), 'F', ev.Time)
-			if sym != nil {
-				setDec(m, tagLastPx, sym.PxDec(ev.Px).String())
-				setDec(m, tagLastQty, sym.QtyDec(ev.Qty).String())
-				setDec(m, tagCommission, sym.QuoteDec(side.fee).String())
-				m.Body.SetString(tagCommType, "3")
-				m.Body.SetString(tagCommCurrency, sym.Quote)
-			}
-			m.Body.SetInt(tagLastLiquidityInd, side.liq)
-			m.Body.SetString(tagTrdMatchID, strconv.FormatUint(ev.TradeID, 10))
-			out = append(out, addressed{side.v.Session, m})
+		for _, side := range [...]tradeSide{{&ev.Maker, ev.MakerFee, 1, "M"}, {&ev.Order, ev.TakerFee, 2, "T"}} {
+			out = append(out, orderReport{side.v, g.fill(ev, i, side)})
 		}
 	case matching.EvCanceled:
 		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), '4', ev.Time)
@@ -133,29 +144,49 @@ func (g *OrderEntry) render(ev *matching.Event, i int, cmd *matching.Command, ou
 			m.Body.SetString(tagOrigClOrdID, ev.Order.OrigClOrdID)
 		}
 		m.Body.SetString(tagText, ev.Reason.String())
-		out = append(out, addressed{ev.Order.Session, m})
+		out = append(out, orderReport{&ev.Order, m})
 	case matching.EvReplaced:
 		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), '5', ev.Time)
 		if ev.Order.OrigClOrdID != "" {
 			m.Body.SetString(tagOrigClOrdID, ev.Order.OrigClOrdID)
 		}
-		out = append(out, addressed{ev.Order.Session, m})
+		out = append(out, orderReport{&ev.Order, m})
 	case matching.EvRestated:
 		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), 'D', ev.Time)
 		m.Body.SetString(tagText, matching.ReasonSelfTrade.String()+": quantity decremented")
-		out = append(out, addressed{ev.Order.Session, m})
+		out = append(out, orderReport{&ev.Order, m})
 	case matching.EvExpired:
 		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), 'C', ev.Time)
 		m.Body.SetString(tagText, ev.Reason.String())
-		out = append(out, addressed{ev.Order.Session, m})
+		out = append(out, orderReport{&ev.Order, m})
 	case matching.EvTriggered:
-		out = append(out, addressed{ev.Order.Session, g.execReport(&ev.Order, execID(ev.Seq, i, ""), 'L', ev.Time)})
-	case matching.EvCancelRejected:
-		out = append(out, addressed{cmd.Session, g.cancelReject(ev, cmd)})
-	case matching.EvMassCanceled:
-		// Sent before the cancels by the router; nothing here.
+		out = append(out, orderReport{&ev.Order, g.execReport(&ev.Order, execID(ev.Seq, i, ""), 'L', ev.Time)})
 	}
 	return out
+}
+
+// tradeSide is one order's side of a trade: maker (liq 1, "M") or taker.
+type tradeSide struct {
+	v   *matching.OrderView
+	fee int64
+	liq int
+	tag string
+}
+
+// fill renders one side of a trade as a 150=F ExecutionReport.
+func (g *renderer) fill(ev *matching.Event, i int, side tradeSide) *quickfix.Message {
+	sym, _ := g.uni.SymbolByID(ev.Order.Symbol)
+	m := g.execReport(side.v, execID(ev.Seq, i, side.tag), 'F', ev.Time)
+	if sym != nil {
+		setDec(m, tagLastPx, sym.PxDec(ev.Px).String())
+		setDec(m, tagLastQty, sym.QtyDec(ev.Qty).String())
+		setDec(m, tagCommission, sym.QuoteDec(side.fee).String())
+		m.Body.SetString(tagCommType, "3")
+		m.Body.SetString(tagCommCurrency, sym.Quote)
+	}
+	m.Body.SetInt(tagLastLiquidityInd, side.liq)
+	m.Body.SetString(tagTrdMatchID, strconv.FormatUint(ev.TradeID, 10))
+	return m
 }
 
 type addressed struct {

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 
 	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/quickfix/store/file"
 	"go.uber.org/zap"
 
 	"venue/fix/guard"
@@ -24,13 +26,24 @@ type AcceptorConfig struct {
 	// TLSCertFile and TLSKeyFile switch the public listener to TLS.
 	TLSCertFile, TLSKeyFile string
 	Guard                   guard.Options
+	// StaticSessions, when set, are the only CompIDs that may connect;
+	// their sessions live as long as the acceptor, keep their sequence
+	// numbers across connections and venue restarts (no reset at Logon),
+	// and store what they are sent in StoreDir, so a session that was away
+	// gets what it missed by ordinary resend. Without: dynamic sessions,
+	// reset at every Logon, a bounded in-memory store.
+	StaticSessions []string
+	StoreDir       string
+	// LogFactory receives quickfixgo's session logs (default: none).
+	LogFactory quickfix.LogFactory
 }
 
 // Acceptor is a quickfixgo acceptor on a loopback port reachable only by
 // the guard proxy in front of it, which listens on the public address and
 // passes on only frames the guard validated (see fix/guard).
 type Acceptor struct {
-	acc   *quickfix.Acceptor
+	acc    *quickfix.Acceptor
+	stores *storeCapture
 	ln    *guard.Listener
 	proxy *guard.Proxy
 	done  chan error
@@ -63,8 +76,8 @@ func StartAcceptor(cfg AcceptorConfig, app quickfix.Application, log *zap.Logger
 		"SocketAcceptPort":         strconv.Itoa(port),
 		"BeginString":              quickfix.BeginStringFIX44,
 		"SenderCompID":             cfg.CompID,
-		"DynamicSessions":          "Y",
-		"ResetOnLogon":             "Y",
+		"DynamicSessions":          yn(len(cfg.StaticSessions) == 0),
+		"ResetOnLogon":             yn(len(cfg.StaticSessions) == 0),
 		"HeartBtInt":               strconv.Itoa(heart),
 		"LogoutTimeout":            "2",
 		"UseTCPProxy":              "Y",
@@ -75,15 +88,35 @@ func StartAcceptor(cfg AcceptorConfig, app quickfix.Application, log *zap.Logger
 	} {
 		gs.Set(k, v)
 	}
-	// quickfixgo opens its listener only for declared sessions: declare one
-	// that no directory entry matches (its Logon is refused like any
-	// unknown CompID); every real session is dynamic.
-	anchor := quickfix.NewSessionSettings()
-	anchor.Set("TargetCompID", listenerAnchor)
-	if _, err := settings.AddSession(anchor); err != nil {
-		return nil, fmt.Errorf("fix: settings: %w", err)
+	var stores quickfix.MessageStoreFactory = newRingStoreFactory(ringStoreSize)
+	var capture *storeCapture
+	if len(cfg.StaticSessions) > 0 {
+		gs.Set("FileStorePath", cfg.StoreDir)
+		gs.Set("FileStoreSync", "N")
+		for _, comp := range cfg.StaticSessions {
+			ss := quickfix.NewSessionSettings()
+			ss.Set("TargetCompID", comp)
+			if _, err := settings.AddSession(ss); err != nil {
+				return nil, fmt.Errorf("fix: settings: %w", err)
+			}
+		}
+		capture = &storeCapture{inner: file.NewStoreFactory(settings), stores: map[string]quickfix.MessageStore{}}
+		stores = capture
+	} else {
+		// quickfixgo opens its listener only for declared sessions: declare
+		// one that no directory entry matches (its Logon is refused like any
+		// unknown CompID); every real session is dynamic.
+		anchor := quickfix.NewSessionSettings()
+		anchor.Set("TargetCompID", listenerAnchor)
+		if _, err := settings.AddSession(anchor); err != nil {
+			return nil, fmt.Errorf("fix: settings: %w", err)
+		}
 	}
-	acc, err := quickfix.NewAcceptor(app, newRingStoreFactory(ringStoreSize), settings, quickfix.NewNullLogFactory())
+	logs := cfg.LogFactory
+	if logs == nil {
+		logs = quickfix.NewNullLogFactory()
+	}
+	acc, err := quickfix.NewAcceptor(app, stores, settings, logs)
 	if err != nil {
 		return nil, fmt.Errorf("fix: acceptor: %w", err)
 	}
@@ -104,11 +137,58 @@ func StartAcceptor(cfg AcceptorConfig, app quickfix.Application, log *zap.Logger
 		}
 		pub = tls.NewListener(pub, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	}
-	a := &Acceptor{acc: acc, done: make(chan error, 1)}
+	a := &Acceptor{acc: acc, stores: capture, done: make(chan error, 1)}
 	a.ln = guard.Listen(pub, cfg.Guard, log)
 	a.proxy = guard.NewProxy(a.ln, guard.ProxyOptions{Upstream: fmt.Sprintf("127.0.0.1:%d", port), SendProxyHeader: true}, log)
 	go func() { a.done <- a.proxy.Serve() }()
 	return a, nil
+}
+
+func yn(b bool) string {
+	if b {
+		return "Y"
+	}
+	return "N"
+}
+
+// storeCapture is the file store factory of static sessions, keeping each
+// session's store so the venue can read what it last sent.
+type storeCapture struct {
+	inner  quickfix.MessageStoreFactory
+	mu     sync.Mutex
+	stores map[string]quickfix.MessageStore // by TargetCompID
+}
+
+func (c *storeCapture) Create(id quickfix.SessionID) (quickfix.MessageStore, error) {
+	st, err := c.inner.Create(id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.stores[id.TargetCompID] = st
+	c.mu.Unlock()
+	return st, nil
+}
+
+// Store returns the message store of a static session.
+func (a *Acceptor) Store(comp string) (quickfix.MessageStore, bool) {
+	if a.stores == nil {
+		return nil, false
+	}
+	a.stores.mu.Lock()
+	defer a.stores.mu.Unlock()
+	st, ok := a.stores.stores[comp]
+	return st, ok
+}
+
+// Disconnect closes the connection of a session (the client's TCP
+// connection through the guard proxy) and reports whether it found one.
+func (a *Acceptor) Disconnect(id quickfix.SessionID) bool {
+	addr, ok := a.acc.RemoteAddr(id)
+	if !ok {
+		return false
+	}
+	return a.proxy.CloseClient(addr.String()) > 0
 }
 
 // Addr is the public address.

@@ -56,6 +56,9 @@ type Session struct {
 	// CancelOnDisconnect is the session's default; Logon 8013 overrides.
 	CancelOnDisconnect bool
 	Suspended          bool
+	// TradeCaptureReports makes a drop-copy session receive trades as
+	// TradeCaptureReports (35=AE) instead of fill ExecutionReports.
+	TradeCaptureReports bool
 }
 
 // CheckPassword reports whether password matches the stored hash.
@@ -123,6 +126,14 @@ func (d *Directory) SessionByID(id matching.SessionID) (Session, bool) {
 		}
 	}
 	return Session{}, false
+}
+
+// Firm returns the firm with the engine id.
+func (d *Directory) Firm(id matching.FirmID) (Firm, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	f, ok := d.firms[id]
+	return f, ok
 }
 
 // AccountByName returns the account FIX calls name.
@@ -196,8 +207,9 @@ func DevPassword(compID string) string { return strings.ToLower(compID) }
 
 // Dev returns the dev configuration contract of DESIGN.md: firms FIRM_A,
 // FIRM_B, FIRM_C with one account each (named like the firm) and an
-// order-entry session of the same CompID; drop-copy sessions FIRM_A_DC and
-// FIRM_B_DC; a market-data session MD_1. Passwords are the CompIDs in lower
+// order-entry session of the same CompID; drop-copy sessions FIRM_A_DC
+// (ExecutionReports) and FIRM_B_DC (trades as TradeCaptureReports); a
+// market-data session MD_1. Passwords are the CompIDs in lower
 // case, hashed with bcrypt at cost.
 func Dev(cost int) (*Directory, error) {
 	d := NewDirectory()
@@ -232,7 +244,7 @@ func Dev(cost int) (*Directory, error) {
 			return nil, err
 		}
 		d.PutSession(Session{CompID: s.comp, ID: matching.SessionID(101 + i), Kind: s.kind,
-			Firm: s.firm, PasswordHash: h})
+			Firm: s.firm, PasswordHash: h, TradeCaptureReports: s.comp == "FIRM_B_DC"})
 	}
 	return d, nil
 }

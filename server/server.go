@@ -47,6 +47,8 @@ type Server struct {
 	Recovery  sequencer.Recovery
 	OE        *fix.OrderEntry
 	OEAcc     *fix.Acceptor
+	DC        *fix.DropCopy
+	DCAcc     *fix.Acceptor
 
 	log      *zap.Logger
 	stop     chan struct{}
@@ -127,7 +129,12 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.routeErr <- s.OE.Route(sub, s.stop)
+		if err := s.OE.Route(sub, s.stop); err != nil {
+			select {
+			case s.routeErr <- err:
+			default:
+			}
+		}
 	}()
 
 	// 5. the FIX acceptors behind the guard.
@@ -144,6 +151,10 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.startDropCopy(cfg, dict, fixLog); err != nil {
+		s.Close()
+		return nil, err
+	}
 
 	// 6. the trading day: clock ticks (GTD expiry), and at 00:00 UTC the
 	// session close (Day orders expire) and a new day (ClOrdIDs forgotten).
@@ -154,8 +165,57 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Err reports a fatal condition after start: the router fell behind or the
-// sequencer stopped. It is closed... it delivers at most one error.
+// startDropCopy starts the drop-copy acceptor with one static session per
+// drop-copy CompID, sends each what it missed while the venue was down
+// (from the journal, after the last report in its store), then follows the
+// sequencer.
+func (s *Server) startDropCopy(cfg *config.Config, dict string, log *zap.Logger) error {
+	s.DC = fix.NewDropCopy(fix.DropCopyConfig{
+		CompID:           cfg.FIX.CompID,
+		LogonMaxFailures: cfg.FIX.LogonMaxFailures,
+		LogonWindow:      cfg.FIX.LogonFailureWindow,
+		LogonLockout:     cfg.FIX.LogonLockout,
+		MaxBacklog:       cfg.FIX.DropCopyMaxBacklog,
+	}, s.Directory, s.Universe, log)
+	comps := s.DC.CompIDs()
+	if len(comps) == 0 {
+		return nil
+	}
+	sub := s.Seq.Subscribe("fix-drop-copy", 1<<16)
+	var err error
+	s.DCAcc, err = fix.StartAcceptor(fix.AcceptorConfig{
+		Addr: cfg.FIX.DropCopyAddr, CompID: cfg.FIX.CompID, DictionaryPath: dict,
+		TLSCertFile: cfg.FIX.TLSCertFile, TLSKeyFile: cfg.FIX.TLSKeyFile,
+		StaticSessions: comps, StoreDir: filepath.Join(cfg.DataDir, "fix", "dropcopy"),
+		LogFactory: s.DC.LogFactory(),
+	}, s.DC, log)
+	if err != nil {
+		sub.Close()
+		return err
+	}
+	if err := s.DC.Attach(s.DCAcc); err != nil {
+		sub.Close()
+		return err
+	}
+	if err := s.DC.CatchUp(JournalDir(cfg.DataDir), sub.FirstSeq-1); err != nil {
+		sub.Close()
+		return err
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.DC.Route(sub, s.stop); err != nil {
+			select {
+			case s.routeErr <- err:
+			default:
+			}
+		}
+	}()
+	return nil
+}
+
+// Err delivers at most one fatal condition after start: a router (order
+// entry or drop copy) fell behind the sequencer.
 func (s *Server) Err() <-chan error { return s.routeErr }
 
 // SequencerDone is closed when the sequencer stops.
@@ -264,6 +324,11 @@ func (s *Server) Close() error {
 	s.once.Do(func() {
 		if s.OEAcc != nil {
 			err = s.OEAcc.Stop()
+		}
+		if s.DCAcc != nil {
+			if derr := s.DCAcc.Stop(); derr != nil && err == nil {
+				err = derr
+			}
 		}
 		close(s.stop)
 		if cerr := s.Seq.Close(); cerr != nil && err == nil {

@@ -95,11 +95,22 @@ func printDev(out io.Writer, srv *server.Server, dataDir string) {
 	fmt.Fprintf(out, "venue dev: data %s, recovered to seq %d (snapshot %d, replayed %d) state %s\n",
 		dataDir, rec.LastSeq, rec.SnapshotSeq, rec.Replayed, rec.StateHashHex()[:16])
 	fmt.Fprintf(out, "FIX 4.4 order entry on %s, TargetCompID (56) VENUE\n", srv.OEAcc.Addr())
+	if srv.DCAcc != nil {
+		fmt.Fprintf(out, "FIX 4.4 drop copy on %s (sequence numbers kept across logons: log on with 141=N to get what you missed)\n", srv.DCAcc.Addr())
+	}
 	fmt.Fprintln(out, "sessions (dev passwords; Logon 553=CompID 554=password, 141=Y):")
 	for _, s := range srv.Directory.Sessions() {
 		note := ""
-		if s.Kind != refdata.OrderEntry {
+		switch {
+		case s.Kind == refdata.MarketData:
 			note = " (not served yet)"
+		case s.Kind == refdata.DropCopy && s.TradeCaptureReports:
+			note = " (trades as TradeCaptureReports)"
+		}
+		if s.Kind == refdata.DropCopy {
+			if f, ok := srv.Directory.Firm(s.Firm); ok {
+				note = " firm " + f.Name + note
+			}
 		}
 		acct := ""
 		if a, ok := srv.Directory.Account(s.Account); ok {

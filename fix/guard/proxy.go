@@ -114,6 +114,22 @@ func (p *Proxy) Close() error {
 // Addr is where clients connect.
 func (p *Proxy) Addr() net.Addr { return p.ln.Addr() }
 
+// CloseClient closes the proxied connections whose client address is
+// remote (host:port) and reports how many it closed: the venue's way to
+// disconnect one session, which quickfixgo has no public call for.
+func (p *Proxy) CloseClient(remote string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for c := range p.conns {
+		if c.RemoteAddr().String() == remote {
+			_ = c.Close()
+			n++
+		}
+	}
+	return n
+}
+
 func (p *Proxy) track(c net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()

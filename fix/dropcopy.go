@@ -1,0 +1,510 @@
+package fix
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/quickfixgo/quickfix"
+	"go.uber.org/zap"
+
+	"venue/matching"
+	"venue/refdata"
+	"venue/sequencer"
+)
+
+// DropCopyConfig configures DropCopy.
+type DropCopyConfig struct {
+	CompID           string // the venue's CompID
+	LogonMaxFailures int
+	LogonWindow      time.Duration
+	LogonLockout     time.Duration
+	// MaxBacklog is how many messages a logged-on drop-copy session may
+	// have queued and not yet written to its socket before the venue cuts
+	// it; it catches up from the store when it logs on again.
+	MaxBacklog int
+	Now        func() time.Time
+}
+
+// DropCopy sends every firm's back office an ExecutionReport for every
+// execution event of every order of the firm, from any of its sessions and
+// from the venue itself (self-trade prevention, cancel-on-disconnect, halt,
+// expiry), with the same ExecIDs as order entry. Its sessions are static:
+// the store keeps what they were sent across disconnects and restarts, and
+// a back office that reconnects gets what it missed by resend.
+type DropCopy struct {
+	renderer
+	cfg  DropCopyConfig
+	log  *zap.Logger
+	auth *lockout
+	acc  *Acceptor
+
+	sessions map[string]*dcSession // by CompID; fixed at start
+	byFirm   map[matching.FirmID][]*dcSession
+	cuts     atomic.Uint64
+}
+
+// dcSession is one drop-copy session.
+type dcSession struct {
+	info refdata.Session
+	qid  quickfix.SessionID
+	// cursor is the position of the last event already in the session's
+	// store: events at or before it are not sent again.
+	cursor position
+
+	// queued is the MsgSeqNum of the last application message queued,
+	// written of the last message the writer put on the socket.
+	queued, written atomic.Int64
+	online          atomic.Bool
+	cutting         atomic.Bool
+}
+
+// position orders reports: by seq, then event index, then side (0 the
+// order's own report, 1 a trade's maker side, 2 its taker side, which is
+// also where a TradeCaptureReport of the trade stands).
+type position struct {
+	seq  uint64
+	i    int
+	side int
+}
+
+func (p position) after(q position) bool {
+	if p.seq != q.seq {
+		return p.seq > q.seq
+	}
+	if p.i != q.i {
+		return p.i > q.i
+	}
+	return p.side > q.side
+}
+
+var sideRank = map[string]int{"": 0, "M": 1, "T": 2}
+
+// parseExecID reads "<seq>-<i>[M|T]" back into a position.
+func parseExecID(id []byte) (position, bool) {
+	dash := bytes.IndexByte(id, '-')
+	if dash <= 0 {
+		return position{}, false
+	}
+	seq, err := strconv.ParseUint(string(id[:dash]), 10, 64)
+	if err != nil {
+		return position{}, false
+	}
+	rest := id[dash+1:]
+	tag := ""
+	if n := len(rest); n > 0 && (rest[n-1] == 'M' || rest[n-1] == 'T') {
+		tag, rest = string(rest[n-1]), rest[:n-1]
+	}
+	i, err := strconv.Atoi(string(rest))
+	if err != nil || i < 0 {
+		return position{}, false
+	}
+	return position{seq, i, sideRank[tag]}, true
+}
+
+// NewDropCopy returns the drop-copy application for the directory's
+// drop-copy sessions.
+func NewDropCopy(cfg DropCopyConfig, dir *refdata.Directory, uni *refdata.Universe, log *zap.Logger) *DropCopy {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxBacklog <= 0 {
+		cfg.MaxBacklog = 100_000
+	}
+	if cfg.LogonMaxFailures <= 0 {
+		cfg.LogonMaxFailures = 5
+	}
+	if cfg.LogonWindow <= 0 {
+		cfg.LogonWindow = 5 * time.Minute
+	}
+	if cfg.LogonLockout <= 0 {
+		cfg.LogonLockout = 15 * time.Minute
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	d := &DropCopy{
+		renderer: renderer{dir: dir, uni: uni},
+		cfg:      cfg, log: log,
+		auth:     newLockout(cfg.LogonMaxFailures, cfg.LogonWindow, cfg.LogonLockout),
+		sessions: map[string]*dcSession{},
+		byFirm:   map[matching.FirmID][]*dcSession{},
+	}
+	for _, s := range dir.Sessions() {
+		if s.Kind != refdata.DropCopy {
+			continue
+		}
+		ds := &dcSession{info: s, qid: quickfix.SessionID{BeginString: quickfix.BeginStringFIX44, SenderCompID: cfg.CompID, TargetCompID: s.CompID}}
+		d.sessions[s.CompID] = ds
+		d.byFirm[s.Firm] = append(d.byFirm[s.Firm], ds)
+	}
+	return d
+}
+
+// CompIDs are the drop-copy sessions, for the acceptor's static sessions.
+func (d *DropCopy) CompIDs() []string {
+	var out []string
+	for _, s := range d.dir.Sessions() {
+		if _, ok := d.sessions[s.CompID]; ok {
+			out = append(out, s.CompID)
+		}
+	}
+	return out
+}
+
+// Attach gives the drop copy its acceptor (to cut slow sessions) and reads
+// from each session's store the last event it was sent.
+func (d *DropCopy) Attach(acc *Acceptor) error {
+	d.acc = acc
+	for comp, s := range d.sessions {
+		st, ok := acc.Store(comp)
+		if !ok {
+			return fmt.Errorf("fix: drop copy %s: no store", comp)
+		}
+		pos, err := lastPosition(st)
+		if err != nil {
+			return fmt.Errorf("fix: drop copy %s: read store: %w", comp, err)
+		}
+		s.cursor = pos
+		d.log.Info("drop copy store", zap.String("comp_id", comp), zap.Uint64("last_seq", pos.seq),
+			zap.Int("next_msg_seq_num", st.NextSenderMsgSeqNum()))
+	}
+	return nil
+}
+
+// lastPosition scans the store backwards for the newest report it holds.
+func lastPosition(st quickfix.MessageStore) (position, error) {
+	const chunk = 512
+	for hi := st.NextSenderMsgSeqNum() - 1; hi >= 1; hi -= chunk {
+		lo := max(1, hi-chunk+1)
+		msgs, err := st.GetMessages(lo, hi)
+		if err != nil {
+			return position{}, err
+		}
+		for k := len(msgs) - 1; k >= 0; k-- {
+			if p, ok := reportPosition(msgs[k]); ok {
+				return p, nil
+			}
+		}
+	}
+	return position{}, nil
+}
+
+// reportPosition finds the ExecID (17) of an ExecutionReport or the
+// TradeReportID (571) of a TradeCaptureReport in a raw message.
+func reportPosition(msg []byte) (position, bool) {
+	for _, tag := range [][]byte{[]byte("\x0117="), []byte("\x01571=")} {
+		i := bytes.Index(msg, tag)
+		if i < 0 {
+			continue
+		}
+		v := msg[i+len(tag):]
+		if j := bytes.IndexByte(v, 1); j >= 0 {
+			v = v[:j]
+		}
+		if p, ok := parseExecID(v); ok {
+			if bytes.Equal(tag, []byte("\x01571=")) {
+				p.side = 2
+			}
+			return p, true
+		}
+	}
+	return position{}, false
+}
+
+// CatchUp sends each session what happened after its cursor, up to the
+// journal's last seq, from the events regenerated out of the journal. Run
+// it once at start, before Route, with to = the recovered last seq.
+func (d *DropCopy) CatchUp(journalDir string, to uint64) error {
+	if len(d.sessions) == 0 || to == 0 {
+		return nil
+	}
+	from := to + 1
+	for _, s := range d.sessions {
+		from = min(from, max(1, s.cursor.seq))
+	}
+	if from > to {
+		return nil
+	}
+	sent := 0
+	_, err := sequencer.ReplayEvents(nil, journalDir, from, to, func(p *sequencer.Published) error {
+		sent += d.handle(p)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	d.log.Info("drop copy caught up from the journal", zap.Uint64("from_seq", from), zap.Uint64("to_seq", to), zap.Int("reports", sent))
+	return nil
+}
+
+// Route sends the drop copy of every published command until the
+// subscription ends.
+func (d *DropCopy) Route(sub *sequencer.Subscription, stopped <-chan struct{}) error {
+	for p := range sub.C {
+		d.handle(&p)
+	}
+	select {
+	case <-stopped:
+		return nil
+	default:
+	}
+	if r := sub.Reason(); r != "" {
+		d.log.Error("drop copy dropped by the sequencer", zap.String("reason", r))
+		return ErrRouterBehind
+	}
+	return nil
+}
+
+// handle sends one command's reports and returns how many it sent.
+func (d *DropCopy) handle(p *sequencer.Published) int {
+	sent := 0
+	var reps [2]orderReport
+	for i := range p.Events {
+		ev := &p.Events[i]
+		if ev.Kind == matching.EvTrade {
+			sent += d.trade(ev, i)
+			continue
+		}
+		for _, r := range d.orderReports(ev, i, reps[:0]) {
+			sent += d.deliver(r.v.Account, position{ev.Seq, i, 0}, func(bool) *quickfix.Message { return r.msg })
+		}
+	}
+	return sent
+}
+
+// trade sends one trade: per firm an ExecutionReport per side it owns, or
+// one TradeCaptureReport with its sides to sessions that asked for those.
+func (d *DropCopy) trade(ev *matching.Event, i int) int {
+	sides := [...]tradeSide{{&ev.Maker, ev.MakerFee, 1, "M"}, {&ev.Order, ev.TakerFee, 2, "T"}}
+	sent := 0
+	makerFirm, takerFirm := d.firmOf(ev.Maker.Account), d.firmOf(ev.Order.Account)
+	if makerFirm == takerFirm && len(d.byFirm[makerFirm]) == 0 {
+		return 0
+	}
+	for k, side := range sides {
+		firm := d.firmOf(side.v.Account)
+		for _, s := range d.byFirm[firm] {
+			pos := position{ev.Seq, i, k + 1}
+			if s.info.TradeCaptureReports {
+				if k == 0 && makerFirm == takerFirm {
+					continue // one report with both sides, at the taker's position
+				}
+				pos.side = 2
+				var own []tradeSide
+				for _, o := range sides {
+					if d.firmOf(o.v.Account) == firm {
+						own = append(own, o)
+					}
+				}
+				sent += d.send(s, pos, d.tradeCapture(ev, i, own))
+				continue
+			}
+			sent += d.send(s, pos, d.fill(ev, i, side))
+		}
+	}
+	return sent
+}
+
+func (d *DropCopy) firmOf(acct matching.AccountID) matching.FirmID {
+	if a, ok := d.dir.Account(acct); ok {
+		return a.Spec.Firm
+	}
+	return 0
+}
+
+// deliver sends a report on the account's order to the firm's sessions;
+// render makes a fresh message per session (quickfixgo fills its header).
+func (d *DropCopy) deliver(acct matching.AccountID, pos position, render func(first bool) *quickfix.Message) int {
+	sent := 0
+	for k, s := range d.byFirm[d.firmOf(acct)] {
+		m := render(k == 0)
+		if k > 0 {
+			m = cloneMsg(m)
+		}
+		sent += d.send(s, pos, m)
+	}
+	return sent
+}
+
+func cloneMsg(m *quickfix.Message) *quickfix.Message {
+	c := quickfix.NewMessage()
+	m.CopyInto(c)
+	return c
+}
+
+// send queues m for s unless s already has it; a session whose socket
+// cannot keep up is cut (it catches up from the store at its next Logon).
+func (d *DropCopy) send(s *dcSession, pos position, m *quickfix.Message) int {
+	if !pos.after(s.cursor) {
+		return 0
+	}
+	s.cursor = pos
+	if err := quickfix.SendToTarget(m, s.qid); err != nil {
+		d.log.Error("drop copy not stored", zap.String("comp_id", s.info.CompID), zap.Error(err))
+		return 0
+	}
+	if s.online.Load() && s.queued.Load()-s.written.Load() > int64(d.cfg.MaxBacklog) && s.cutting.CompareAndSwap(false, true) {
+		d.cuts.Add(1)
+		d.log.Warn("drop copy session cut: not reading", zap.String("comp_id", s.info.CompID),
+			zap.Int64("backlog", s.queued.Load()-s.written.Load()), zap.Int("max_backlog", d.cfg.MaxBacklog))
+		if d.acc != nil {
+			d.acc.Disconnect(s.qid)
+		}
+	}
+	return 1
+}
+
+// tradeCapture renders a trade as a TradeCaptureReport (35=AE) with the
+// sides given.
+func (d *DropCopy) tradeCapture(ev *matching.Event, i int, sides []tradeSide) *quickfix.Message {
+	sym, _ := d.uni.SymbolByID(ev.Order.Symbol)
+	m := newMsg("AE")
+	b := &m.Body
+	b.SetString(quickfix.Tag(571), execID(ev.Seq, i, ""))
+	b.SetString(quickfix.Tag(570), "N")
+	b.SetString(tagTrdMatchID, strconv.FormatUint(ev.TradeID, 10))
+	b.SetField(tagTransactTime, utc(ev.Time))
+	b.SetString(quickfix.Tag(75), time.Unix(0, ev.Time).UTC().Format("20060102"))
+	if sym != nil {
+		b.SetString(tagSymbol, sym.Name)
+		setDec(m, tagLastPx, sym.PxDec(ev.Px).String())
+		setDec(m, tagLastQty, sym.QtyDec(ev.Qty).String())
+	}
+	grp := quickfix.NewRepeatingGroup(quickfix.Tag(552), quickfix.GroupTemplate{
+		quickfix.GroupElement(tagSide), quickfix.GroupElement(tagOrderID), quickfix.GroupElement(tagClOrdID),
+		quickfix.GroupElement(tagAccount), quickfix.GroupElement(tagCommission), quickfix.GroupElement(tagCommType),
+		quickfix.GroupElement(tagCommCurrency), quickfix.GroupElement(tagLastLiquidityInd),
+	})
+	for _, s := range sides {
+		r := grp.Add()
+		r.SetString(tagSide, strconv.Itoa(int(s.v.Side)))
+		r.SetString(tagOrderID, orderIDString(s.v.ID))
+		r.SetString(tagClOrdID, s.v.ClOrdID)
+		if a, ok := d.dir.Account(s.v.Account); ok {
+			r.SetString(tagAccount, a.Name)
+		}
+		if sym != nil {
+			r.SetField(tagCommission, quickfix.FIXString(sym.QuoteDec(s.fee).String()))
+			r.SetString(tagCommType, "3")
+			r.SetString(tagCommCurrency, sym.Quote)
+		}
+		r.SetInt(tagLastLiquidityInd, s.liq)
+	}
+	b.SetGroup(grp)
+	return m
+}
+
+// OnCreate implements quickfix.Application.
+func (d *DropCopy) OnCreate(quickfix.SessionID) {}
+
+// OnLogon implements quickfix.Application.
+func (d *DropCopy) OnLogon(id quickfix.SessionID) {
+	if s := d.sessions[id.TargetCompID]; s != nil {
+		s.written.Store(s.queued.Load())
+		s.cutting.Store(false)
+		s.online.Store(true)
+		d.log.Info("drop copy logon", zap.String("comp_id", id.TargetCompID))
+	}
+}
+
+// OnLogout implements quickfix.Application.
+func (d *DropCopy) OnLogout(id quickfix.SessionID) {
+	if s := d.sessions[id.TargetCompID]; s != nil {
+		s.online.Store(false)
+		d.log.Info("drop copy logout", zap.String("comp_id", id.TargetCompID))
+	}
+}
+
+// ToAdmin implements quickfix.Application.
+func (d *DropCopy) ToAdmin(*quickfix.Message, quickfix.SessionID) {}
+
+// ToApp records the MsgSeqNum of each report queued.
+func (d *DropCopy) ToApp(msg *quickfix.Message, id quickfix.SessionID) error {
+	if s := d.sessions[id.TargetCompID]; s != nil {
+		if n, err := msg.Header.GetInt(quickfix.Tag(34)); err == nil {
+			s.queued.Store(int64(n))
+		}
+	}
+	return nil
+}
+
+// FromAdmin authenticates Logon like order entry does.
+func (d *DropCopy) FromAdmin(msg *quickfix.Message, id quickfix.SessionID) quickfix.MessageRejectError {
+	mt, _ := msg.Header.GetString(tagMsgType)
+	if mt != "A" {
+		return nil
+	}
+	comp := id.TargetCompID
+	reject := func(reason, text string) quickfix.MessageRejectError {
+		d.log.Warn("drop copy logon refused", zap.String("comp_id", comp), zap.String("reason", reason))
+		return quickfix.RejectLogon{Text: text}
+	}
+	info, ok := d.dir.Session(comp)
+	if !ok || d.sessions[comp] == nil {
+		return reject("unknown CompID", "unknown CompID "+comp)
+	}
+	now := d.cfg.Now()
+	if until, locked := d.auth.locked(comp, now); locked {
+		return reject("locked", fmt.Sprintf("CompID %s is locked after repeated logon failures until %s", comp, until.UTC().Format(time.RFC3339)))
+	}
+	user, _ := msg.Body.GetString(tagUsername)
+	pass, _ := msg.Body.GetString(tagPassword)
+	if user != comp || !info.CheckPassword(pass) {
+		text := "wrong Username (553) or Password (554)"
+		if d.auth.fail(comp, now) {
+			text += fmt.Sprintf("; CompID locked for %s", d.cfg.LogonLockout)
+		}
+		return reject("bad credentials", text)
+	}
+	if info.Suspended {
+		return reject("suspended", "session "+comp+" is suspended")
+	}
+	d.auth.ok(comp)
+	return nil
+}
+
+// FromApp refuses every application message: drop copy only receives.
+func (d *DropCopy) FromApp(msg *quickfix.Message, id quickfix.SessionID) quickfix.MessageRejectError {
+	return quickfix.NewBusinessMessageRejectError("drop-copy sessions do not accept application messages", 3, nil)
+}
+
+// Cuts counts sessions cut for not reading.
+func (d *DropCopy) Cuts() uint64 { return d.cuts.Load() }
+
+// LogFactory returns the quickfixgo log factory of the drop-copy acceptor:
+// it counts what each session's writer has put on the socket, which is how
+// the drop copy sees a back office that stopped reading.
+func (d *DropCopy) LogFactory() quickfix.LogFactory { return dcLogs{d} }
+
+type dcLogs struct{ d *DropCopy }
+
+func (f dcLogs) Create() (quickfix.Log, error) { return dcLog{}, nil }
+
+func (f dcLogs) CreateSessionLog(id quickfix.SessionID) (quickfix.Log, error) {
+	return dcLog{f.d.sessions[id.TargetCompID]}, nil
+}
+
+type dcLog struct{ s *dcSession }
+
+func (l dcLog) OnIncoming([]byte)               {}
+func (l dcLog) OnEvent(string)                  {}
+func (l dcLog) OnEventf(string, ...interface{}) {}
+func (l dcLog) OnOutgoing(msg []byte) {
+	if l.s == nil {
+		return
+	}
+	i := bytes.Index(msg, []byte("\x0134="))
+	if i < 0 {
+		return
+	}
+	v := msg[i+4:]
+	if j := bytes.IndexByte(v, 1); j >= 0 {
+		v = v[:j]
+	}
+	if n, err := strconv.ParseInt(string(v), 10, 64); err == nil && n > l.s.written.Load() {
+		l.s.written.Store(n)
+	}
+}
