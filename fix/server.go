@@ -44,9 +44,9 @@ type AcceptorConfig struct {
 type Acceptor struct {
 	acc    *quickfix.Acceptor
 	stores *storeCapture
-	ln    *guard.Listener
-	proxy *guard.Proxy
-	done  chan error
+	ln     *guard.Listener
+	proxy  *guard.Proxy
+	done   chan error
 }
 
 // StartAcceptor starts app behind the guard on cfg.Addr.
