@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -33,6 +34,9 @@ type session struct {
 	w        *bufio.Writer
 	enc      encoder
 	lastSend time.Time
+	// seqIDs maps the MsgSeqNum of recent requests to their ids, for the
+	// RefSeqNum (45) of a session-level reject.
+	seqIDs [1 << 16]atomic.Uint64
 
 	mu          sync.Mutex
 	model       *Model
@@ -353,6 +357,14 @@ func (s *session) handle(m *message) func() {
 		case '3':
 			s.st.sessionRejects++
 			s.run.warnf("%s: session reject 35=3: %s", s.compID, formatFields(m))
+			// The rejected message gets no other answer: free its slot.
+			if ref, ok := atoi(m.get(45)); ok {
+				if id := s.seqIDs[ref%len(s.seqIDs)].Load(); id != 0 {
+					if o := s.orders[id]; o != nil && !o.answered {
+						s.abandon(id, o)
+					}
+				}
+			}
 			return nil
 		case '4':
 			if next, ok := atoi(m.get(36)); ok {
@@ -373,9 +385,8 @@ func (s *session) handle(m *message) func() {
 			s.st.businessRejects++
 			s.run.warnf("%s: business reject 35=j: %s", s.compID, formatFields(m))
 			if id, ok := s.parseClOrdID(m.get(379)); ok {
-				if o := s.orders[id]; o != nil {
-					s.answer(o)
-					s.finish(id, o)
+				if o := s.orders[id]; o != nil && !o.answered {
+					s.abandon(id, o)
 				}
 			}
 			return nil
@@ -435,6 +446,33 @@ func (s *session) answer(o *order) {
 		default:
 		}
 	}
+}
+
+// abandon forgets a request the venue refused at the session level (35=3,
+// 35=j): no report will come, so it frees its slot like an answer but is
+// neither an ack nor a latency sample. A refused cancel leaves its order
+// resting, cancelable again.
+func (s *session) abandon(id uint64, o *order) {
+	o.answered = true
+	s.outstanding--
+	if o.kind == kindNew {
+		if o.resting {
+			s.pendingGTC--
+		}
+	} else {
+		s.cancelsN--
+		if orig := s.orders[o.orig]; orig != nil && orig.state == stateCancelPending {
+			orig.state = stateLive
+			s.resting = append(s.resting, o.orig)
+		}
+	}
+	if s.slots != nil {
+		select {
+		case <-s.slots:
+		default:
+		}
+	}
+	s.finish(id, o)
 }
 
 // finish forgets a new order that reached a terminal state, or an
@@ -626,6 +664,7 @@ func (s *session) encodeLocked(req request, now time.Time) error {
 	} else {
 		msgType = "F"
 	}
+	s.seqIDs[s.enc.seq%len(s.seqIDs)].Store(req.id)
 	s.enc.begin(msgType, now)
 	b := s.enc.body
 	if req.kind == kindCancel {

@@ -20,6 +20,7 @@ type fakeVenue struct {
 	ln         net.Listener
 	refuse     bool // answer Logon with Logout
 	mute       bool // after Logon, read nothing and answer nothing
+	rejectNth  int  // answer every n-th order with a session-level 35=3
 	testReqOK  atomic.Bool
 	logouts    atomic.Int64
 	ordersSeen atomic.Int64
@@ -98,10 +99,12 @@ func (v *fakeVenue) serve(c net.Conn) {
 					v.testReqOK.Store(true)
 				}
 			case "D":
-				v.ordersSeen.Add(1)
+				seen := v.ordersSeen.Add(1)
 				execID++
 				id := string(m.get(11))
-				if string(m.get(59)) == "3" {
+				if v.rejectNth > 0 && seen%int64(v.rejectNth) == 0 {
+					send("3", "45="+string(m.get(34)), "372=D", "373=10", "58=SendingTime accuracy problem")
+				} else if string(m.get(59)) == "3" {
 					send("8", "37=o"+id, "17=e"+itoa(execID), "11="+id, "150=F", "39=2", "55=BTC-USD",
 						"54="+string(m.get(54)), "38="+string(m.get(38)), "14="+string(m.get(38)), "151=0",
 						"31="+string(m.get(44)), "32="+string(m.get(38)), "851=2")
@@ -228,6 +231,26 @@ func TestRunVenueStopsReading(t *testing.T) {
 		if rate == 0 && res.OrdersSent != int64(cfg.Window*len(cfg.CompIDs)) {
 			t.Fatalf("window %d x %d sessions: sent %d", cfg.Window, len(cfg.CompIDs), res.OrdersSent)
 		}
+	}
+}
+
+// TestRunSessionRejects: an order the venue rejects at the session level
+// (35=3, no ExecutionReport) frees its window slot through RefSeqNum, so
+// the run neither stalls nor counts it as acknowledged.
+func TestRunSessionRejects(t *testing.T) {
+	v := newFakeVenue(t)
+	v.rejectNth = 7
+	cfg := fakeConfig(v)
+	cfg.Window = 4
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.SessionRejects == 0 || res.Unanswered != 0 || res.Acks+res.SessionRejects != res.OrdersSent {
+		t.Fatalf("sent %d, acks %d, session rejects %d, unanswered %d", res.OrdersSent, res.Acks, res.SessionRejects, res.Unanswered)
+	}
+	if res.OrdersSent < 100 {
+		t.Fatalf("only %d orders sent in %v: the window stalled", res.OrdersSent, cfg.Duration)
 	}
 }
 
