@@ -11,14 +11,20 @@
 // in a torn write.
 //
 // Recovery rules:
-//   - a torn tail (a partial last record, or a bad checksum on the last
-//     record of the last segment with nothing valid after it) is what a
-//     crash during a write leaves: Open truncates it and reports it;
-//   - damage anywhere else (a valid record follows it, or it is in an
-//     earlier segment or a header) is committed data gone bad: Open,
-//     Replay and Verify stop with a *CorruptionError naming the segment
-//     file, the byte offset and the seq, and change nothing. The operator
-//     decides (RepairTruncateAfter, or restore).
+//   - a torn tail is what a crash during a write leaves at the end of the
+//     last segment, with nothing valid after it: a partial last record
+//     (the file ends inside it), or a last record that ends in
+//     zero-filled sectors (a file system that extended the size before
+//     the data landed). Open truncates it and reports it;
+//   - damage anywhere else is committed data gone bad: a valid record
+//     follows it; it is in an earlier segment or a header; or it is the
+//     last record, written whole, failing its checksum (a flipped bit) or
+//     with only its length field damaged (the bytes to the end are an
+//     intact record). That record may have been acknowledged, so it is
+//     never dropped quietly: Open, Replay and Verify stop with a
+//     *CorruptionError naming the segment file, the byte offset and the
+//     seq, and change nothing. The operator decides (RepairTruncateAfter,
+//     or restore).
 //
 // Snapshots (snapshot-<seq>.snap) are written atomically (temporary file,
 // fsync, rename, directory fsync) with a CRC32C; LatestSnapshot returns the

@@ -219,10 +219,61 @@ func scanSegment(name string, data []byte, firstFromName, wantFirst uint64, last
 		if at, seq, ok := validRecordAfter(data, off+1, want); ok {
 			return s, corrupt(off, want, "%s; a valid record (seq %d) follows at offset %d", reason, seq, at)
 		}
+		if why := damagedNotTorn(data, off, length, reason); why != "" {
+			return s, corrupt(off, want, "%s", why)
+		}
 		s.torn = &TornTail{File: name, Offset: off, Bytes: size - off, Seq: want, Reason: reason}
 		break
 	}
 	return s, nil
+}
+
+// sectorSize is the unit in which a crash can leave a file's appended
+// bytes unwritten: such sectors read back as zeros.
+const sectorSize = 512
+
+// damagedNotTorn tells a damaged last record that was written whole (and
+// so possibly synced and acknowledged) from the trace of a write cut short
+// by a crash, which is all Open may truncate. It returns why the record is
+// committed data gone bad, or "" for a torn write.
+//
+// A crash while appending leaves a file that ends early (a partial record)
+// or, on file systems that extend the size before the data lands, whole
+// sectors of zeros at the end. So:
+//   - a record that is all there but fails its checksum is torn only when
+//     it ends in zero-filled sectors: a flipped bit in a record written
+//     whole is damage;
+//   - a record whose length field points past the end of the file, while
+//     the bytes up to the end carry a valid checksum, is a whole record
+//     with a damaged length, not a short write.
+func damagedNotTorn(data []byte, off, length int64, reason string) string {
+	size := int64(len(data))
+	if size-off < recHeaderLen {
+		return ""
+	}
+	switch reason {
+	case "checksum mismatch":
+		// z: where the trailing zeros begin.
+		z := size
+		for z > off && data[z-1] == 0 {
+			z--
+		}
+		if z == off || (z+sectorSize-1)/sectorSize*sectorSize < size {
+			return "" // ends in unwritten (zero) sectors: torn
+		}
+		return "checksum mismatch on the last record, which is written whole (a flipped bit, not a torn write)"
+	default: // the length is beyond the limit or beyond the end of the file
+		end := size
+		if end-off-recHeaderLen > MaxRecordLen {
+			return ""
+		}
+		seq := binary.LittleEndian.Uint64(data[off+8:])
+		if binary.LittleEndian.Uint32(data[off+4:]) == recordCRC(seq, data[off+recHeaderLen:end]) {
+			return fmt.Sprintf("the last record's length field says %d bytes, but the %d bytes to the end of the file are an intact record (a damaged length, not a torn write)",
+				length, end-off-recHeaderLen)
+		}
+		return ""
+	}
 }
 
 // validRecordAfter looks for any intact record at or after offset from
