@@ -209,19 +209,28 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	// 1. Log on every session.
 	roles := Roles(len(cfg.CompIDs), cfg.Makers, cfg.Takers)
+	// In parallel: an acceptor may take a while per Logon (password
+	// hashing, session start).
 	sessions := make([]*session, len(cfg.CompIDs))
+	logonErrs := make([]error, len(cfg.CompIDs))
+	var logons sync.WaitGroup
 	for i, id := range cfg.CompIDs {
 		s := newSession(r, id, roleName(roles[i]), roles[i], cfg.Seed+uint64(i)*0x51ed27)
 		if cfg.Rate == 0 {
 			s.slots = make(chan struct{}, cfg.Window)
 		}
-		if err := s.logon(); err != nil {
-			for _, p := range sessions[:i] {
-				p.conn.Close()
-			}
-			return nil, fmt.Errorf("loadtest: %w", err)
-		}
 		sessions[i] = s
+		logons.Add(1)
+		go func() { defer logons.Done(); logonErrs[i] = s.logon() }()
+	}
+	logons.Wait()
+	if err := errors.Join(logonErrs...); err != nil {
+		for i, s := range sessions {
+			if logonErrs[i] == nil {
+				s.conn.Close()
+			}
+		}
+		return nil, fmt.Errorf("loadtest: %w", err)
 	}
 	hbStop := make(chan struct{})
 	for _, s := range sessions {
@@ -262,7 +271,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer deadline.Stop()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	prog := progress{r: r, sessions: sessions}
+	prog := progress{r: r, sessions: sessions, start: sendStart, prevAt: sendStart}
 	var runErr error
 	readErrs := make([]error, len(sessions))
 	readDone := make([]bool, len(sessions))
@@ -515,6 +524,7 @@ func (s *session) runRate(stop <-chan struct{}, budget *atomic.Int64, i, n int) 
 type progress struct {
 	r        *runner
 	sessions []*session
+	start    time.Duration // since the run's base: the first order
 	prevAcks int64
 	prevAt   time.Duration
 }
@@ -533,7 +543,7 @@ func (p *progress) line() {
 	p.prevAcks, p.prevAt = c.ordersAcked, now
 	lat := latencyOf(iv)
 	fmt.Fprintf(p.r.cfg.Progress, "loadtest %4.0fs  orders %s  acks %s (%s/s)  fills %s  rejects %d  ack p50 %s p99 %s max %s\n",
-		now.Seconds(), groupInt(c.ordersSent), groupInt(c.ordersAcked), groupInt(int64(rate)),
+		(now - p.start).Seconds(), groupInt(c.ordersSent), groupInt(c.ordersAcked), groupInt(int64(rate)),
 		groupInt(c.fills), c.rejectCount(), fmtUs(lat.P50, lat.Count), fmtUs(lat.P99, lat.Count), fmtUs(lat.Max, lat.Count))
 }
 
