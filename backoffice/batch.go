@@ -1,0 +1,365 @@
+package backoffice
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"venue/matching"
+	"venue/refdata"
+	"venue/sequencer"
+)
+
+// Columns of the tables the projector copies into, in the order of the
+// rows a batch builds.
+var (
+	orderCols = []string{"order_id", "cl_ord_id", "orig_cl_ord_id", "session_id", "account_id", "symbol_id",
+		"side", "ord_type", "tif", "stp", "post_only", "price", "stop_px", "qty", "cum_qty", "leaves_qty",
+		"notional", "avg_px", "fees", "status", "expire_time", "triggered",
+		"created_seq", "updated_seq", "created_at", "updated_at"}
+	execCols = []string{"exec_id", "seq", "event_index", "exec_type", "ord_status", "order_id", "cl_ord_id",
+		"orig_cl_ord_id", "session_id", "account_id", "symbol_id", "side", "ord_type", "tif", "price", "qty",
+		"cum_qty", "leaves_qty", "avg_px", "last_px", "last_qty", "commission", "liquidity", "trade_id",
+		"reason", "ord_rej_reason", "text", "transact_time"}
+	tradeCols = []string{"trade_id", "seq", "event_index", "symbol_id", "price", "qty", "notional", "aggressor",
+		"maker_order_id", "maker_account_id", "maker_fee", "taker_order_id", "taker_account_id", "taker_fee",
+		"traded_at"}
+	postingCols = []string{"seq", "event_index", "posting_index", "account_id", "asset_id", "amount", "kind",
+		"ref", "posted_at"}
+	movementCols = []string{"seq", "event_index", "kind", "account_id", "asset_id", "amount", "key", "reason", "at"}
+)
+
+// Indexes into an order row that a later event of the same batch keeps.
+const (
+	orderCreatedSeq = 22
+	orderCreatedAt  = 24
+)
+
+// units are one symbol's scales.
+type units struct {
+	sym          *refdata.Symbol
+	px, qty, quo scale
+}
+
+// converter turns engine integers into the decimals of the reference data.
+type converter struct {
+	symbols map[matching.SymbolID]*units
+	assets  [matching.MaxAssets]*scale
+}
+
+func newConverter(uni *refdata.Universe) *converter {
+	c := &converter{symbols: map[matching.SymbolID]*units{}}
+	for _, s := range uni.Symbols {
+		c.symbols[s.Spec.ID] = &units{sym: s, px: newScale(s.Tick), qty: newScale(s.QtyStep), quo: newScale(s.QuoteUnit)}
+	}
+	for _, a := range uni.Assets {
+		sc := newScale(a.Unit)
+		c.assets[a.ID] = &sc
+	}
+	return c
+}
+
+// batch is the rows of consecutive commands, converted as they arrive (the
+// events they come from are not kept), written by one transaction.
+type batch struct {
+	first, last uint64 // seqs; first 0: empty
+	lastTime    int64
+	originTime  int64 // time of seq 1, when the batch holds it
+	commands    int
+	events      int
+
+	orders     [][]any
+	orderIdx   map[matching.OrderID]int
+	execs      [][]any
+	trades     [][]any
+	postings   [][]any
+	movements  [][]any
+	symStates  map[matching.SymbolID][]any
+	acctStates map[matching.AccountID][]any
+}
+
+func newBatch() *batch {
+	return &batch{
+		orderIdx:   map[matching.OrderID]int{},
+		symStates:  map[matching.SymbolID][]any{},
+		acctStates: map[matching.AccountID][]any{},
+	}
+}
+
+func (b *batch) reset() {
+	b.first, b.last, b.lastTime, b.originTime, b.commands, b.events = 0, 0, 0, 0, 0, 0
+	b.orders, b.execs, b.trades, b.postings, b.movements = b.orders[:0], b.execs[:0], b.trades[:0], b.postings[:0], b.movements[:0]
+	clear(b.orderIdx)
+	clear(b.symStates)
+	clear(b.acctStates)
+}
+
+func (b *batch) empty() bool { return b.first == 0 }
+
+// rows is how many rows the batch will write.
+func (b *batch) rows() int {
+	return len(b.orders) + len(b.execs) + len(b.trades) + len(b.postings) + len(b.movements)
+}
+
+func ts(nanos int64) time.Time { return time.Unix(0, nanos).UTC() }
+
+// execID is FIX ExecID (17) exactly as fix/reports.go makes it.
+func execID(seq uint64, i int, side string) string {
+	b := make([]byte, 0, 24)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, int64(i), 10)
+	b = append(b, side...)
+	return string(b)
+}
+
+// nullID is an id column that is NULL when 0.
+func nullID(id uint64) any {
+	if id == 0 {
+		return nil
+	}
+	return int64(id)
+}
+
+// execType is FIX ExecType (150) of the events that are ExecutionReports.
+func execType(k matching.EventKind) byte {
+	switch k {
+	case matching.EvAccepted:
+		return '0'
+	case matching.EvRejected:
+		return '8'
+	case matching.EvTrade:
+		return 'F'
+	case matching.EvCanceled:
+		return '4'
+	case matching.EvReplaced:
+		return '5'
+	case matching.EvRestated:
+		return 'D'
+	case matching.EvExpired:
+		return 'C'
+	case matching.EvTriggered:
+		return 'L'
+	}
+	return 0
+}
+
+// balanceKind names a balance command in the ledger.
+func balanceKind(k matching.CmdKind) string {
+	switch k {
+	case matching.CmdDeposit:
+		return "deposit"
+	case matching.CmdWithdrawHold:
+		return "withdraw-hold"
+	case matching.CmdWithdrawRelease:
+		return "withdraw-release"
+	case matching.CmdWithdrawSettle:
+		return "withdraw-settle"
+	}
+	return "balance-" + strconv.Itoa(int(k))
+}
+
+// add converts one command's events into rows. Commands must come in seq
+// order without gaps; the caller checks against the database.
+func (b *batch) add(c *converter, p *sequencer.Published) error {
+	if !b.empty() && p.Seq != b.last+1 {
+		return fmt.Errorf("backoffice: seq %d follows %d in a batch", p.Seq, b.last)
+	}
+	if b.empty() {
+		b.first = p.Seq
+	}
+	b.last, b.lastTime = p.Seq, p.Time
+	if p.Seq == 1 {
+		b.originTime = p.Time
+	}
+	b.commands++
+	b.events += len(p.Events)
+	for i := range p.Events {
+		ev := &p.Events[i]
+		if err := b.addEvent(c, ev, i); err != nil {
+			return fmt.Errorf("backoffice: seq %d event %d: %w", p.Seq, i, err)
+		}
+	}
+	return nil
+}
+
+func (b *batch) addEvent(c *converter, ev *matching.Event, i int) error {
+	switch ev.Kind {
+	case matching.EvAccepted, matching.EvRejected, matching.EvCanceled, matching.EvReplaced,
+		matching.EvRestated, matching.EvExpired, matching.EvTriggered:
+		u, err := c.symbol(ev.Order.Symbol)
+		if err != nil {
+			return err
+		}
+		b.execs = append(b.execs, execRow(u, ev, i, &ev.Order, execID(ev.Seq, i, ""), execType(ev.Kind), 0, 0))
+		if ev.Order.ID != 0 {
+			b.putOrder(u, ev, &ev.Order)
+		}
+	case matching.EvTrade:
+		u, err := c.symbol(ev.Order.Symbol)
+		if err != nil {
+			return err
+		}
+		b.execs = append(b.execs,
+			execRow(u, ev, i, &ev.Maker, execID(ev.Seq, i, "M"), 'F', ev.MakerFee, 1),
+			execRow(u, ev, i, &ev.Order, execID(ev.Seq, i, "T"), 'F', ev.TakerFee, 2))
+		b.putOrder(u, ev, &ev.Maker)
+		b.putOrder(u, ev, &ev.Order)
+		b.trades = append(b.trades, []any{
+			int64(ev.TradeID), int64(ev.Seq), int64(i), int64(ev.Order.Symbol),
+			u.px.dec(ev.Px), u.qty.dec(ev.Qty), u.quo.dec(ev.Px * ev.Qty), int64(ev.Aggressor),
+			int64(ev.Maker.ID), int64(ev.Maker.Account), u.quo.dec(ev.MakerFee),
+			int64(ev.Order.ID), int64(ev.Order.Account), u.quo.dec(ev.TakerFee),
+			ts(ev.Time),
+		})
+		if err := b.addPostings(c, ev, i, "trade", strconv.FormatUint(ev.TradeID, 10)); err != nil {
+			return err
+		}
+	case matching.EvBalance:
+		a, err := c.asset(ev.Asset)
+		if err != nil {
+			if ev.Reason == 0 {
+				return err
+			}
+			a = &scale{digits: 0, pow10: true} // a refused command naming no asset: raw units
+		}
+		kind := balanceKind(ev.Ref)
+		b.movements = append(b.movements, []any{
+			int64(ev.Seq), int64(i), kind, int64(ev.Account), int64(ev.Asset), a.dec(ev.Amount),
+			ev.Key, int64(ev.Reason), ts(ev.Time),
+		})
+		if err := b.addPostings(c, ev, i, kind, ev.Key); err != nil {
+			return err
+		}
+	case matching.EvSymbolStatus:
+		b.symStates[ev.Symbol] = []any{int64(ev.Symbol), int64(ev.Status), int64(ev.Seq), ts(ev.Time)}
+	case matching.EvKillSwitch:
+		b.acctStates[ev.Account] = []any{int64(ev.Account), ev.Flag, int64(ev.Seq), ts(ev.Time)}
+	default:
+		// Levels, cancel rejects, mass-cancel counts, reference data and
+		// clock events carry nothing the back office keeps.
+		if ev.NPostings > 0 {
+			return b.addPostings(c, ev, i, "event-"+strconv.Itoa(int(ev.Kind)), "")
+		}
+	}
+	return nil
+}
+
+func (b *batch) addPostings(c *converter, ev *matching.Event, i int, kind, ref string) error {
+	for j := 0; j < int(ev.NPostings); j++ {
+		pst := &ev.Postings[j]
+		a, err := c.asset(pst.Asset)
+		if err != nil {
+			return err
+		}
+		b.postings = append(b.postings, []any{
+			int64(ev.Seq), int64(i), int64(j), int64(pst.Account), int64(pst.Asset), a.dec(pst.Amount),
+			kind, ref, ts(ev.Time),
+		})
+	}
+	return nil
+}
+
+func (c *converter) symbol(id matching.SymbolID) (*units, error) {
+	u := c.symbols[id]
+	if u == nil {
+		return nil, fmt.Errorf("symbol %d is not in the reference data", id)
+	}
+	return u, nil
+}
+
+func (c *converter) asset(id matching.AssetID) (*scale, error) {
+	if int(id) >= len(c.assets) || c.assets[id] == nil {
+		return nil, fmt.Errorf("asset %d is not in the reference data", id)
+	}
+	return c.assets[id], nil
+}
+
+func optPx(u *units, px int64) any {
+	if px == 0 {
+		return nil
+	}
+	return u.px.dec(px)
+}
+
+// execRow is one ExecutionReport; fee and liq only for fills.
+func execRow(u *units, ev *matching.Event, i int, v *matching.OrderView, id string, et byte, fee int64, liq int64) []any {
+	status := v.Status
+	if status == 0 {
+		status = matching.StatusNew
+	}
+	leaves := v.Leaves
+	if isDone(status) {
+		leaves = 0
+	}
+	var lastPx, lastQty, commission, liquidity, tradeID, ordRej any
+	if et == 'F' {
+		lastPx, lastQty, commission = u.px.dec(ev.Px), u.qty.dec(ev.Qty), u.quo.dec(fee)
+		liquidity, tradeID = liq, int64(ev.TradeID)
+	}
+	text := ""
+	if ev.Reason != 0 {
+		text = ev.Reason.String()
+	}
+	if et == '8' {
+		ordRej = int64(ev.Reason.OrdRejReason())
+	}
+	return []any{
+		id, int64(ev.Seq), int64(i), string(et), string(rune(status)), nullID(uint64(v.ID)), v.ClOrdID,
+		v.OrigClOrdID, int64(v.Session), int64(v.Account), int64(v.Symbol), int64(v.Side), int64(v.Type),
+		int64(v.TIF), optPx(u, v.Px), u.qty.dec(v.Qty), u.qty.dec(v.Cum), u.qty.dec(leaves),
+		avgPx(u, v), lastPx, lastQty, commission, liquidity, tradeID,
+		int64(ev.Reason), ordRej, text, ts(ev.Time),
+	}
+}
+
+func isDone(s matching.OrdStatus) bool {
+	switch s {
+	case matching.StatusFilled, matching.StatusCanceled, matching.StatusRejected, matching.StatusExpired:
+		return true
+	}
+	return false
+}
+
+func avgPx(u *units, v *matching.OrderView) string {
+	if v.Cum == 0 {
+		return "0"
+	}
+	return u.sym.AvgPx(v.Notional, v.Cum).String()
+}
+
+// putOrder records an order's state; the last event of a batch wins, the
+// first one's seq and time are its creation if the order is new.
+func (b *batch) putOrder(u *units, ev *matching.Event, v *matching.OrderView) {
+	leaves := v.Leaves
+	if isDone(v.Status) {
+		leaves = 0
+	}
+	var expire any
+	if v.ExpireTime != 0 {
+		expire = ts(v.ExpireTime)
+	}
+	stp := string(rune(v.STP))
+	if v.STP == 0 {
+		stp = string(rune(matching.STPCancelAggressor))
+	}
+	status := v.Status
+	if status == 0 {
+		status = matching.StatusNew
+	}
+	row := []any{
+		int64(v.ID), v.ClOrdID, v.OrigClOrdID, int64(v.Session), int64(v.Account), int64(v.Symbol),
+		int64(v.Side), int64(v.Type), int64(v.TIF), stp, v.PostOnly, optPx(u, v.Px), optPx(u, v.StopPx),
+		u.qty.dec(v.Qty), u.qty.dec(v.Cum), u.qty.dec(leaves), u.quo.dec(v.Notional), avgPx(u, v),
+		u.quo.dec(v.Fees), string(rune(status)), expire, v.Triggered,
+		int64(ev.Seq), int64(ev.Seq), ts(ev.Time), ts(ev.Time),
+	}
+	if k, ok := b.orderIdx[v.ID]; ok {
+		old := b.orders[k]
+		row[orderCreatedSeq], row[orderCreatedAt] = old[orderCreatedSeq], old[orderCreatedAt]
+		b.orders[k] = row
+		return
+	}
+	b.orderIdx[v.ID] = len(b.orders)
+	b.orders = append(b.orders, row)
+}
