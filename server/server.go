@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/crypto/bcrypt"
 
+	"venue/backoffice"
 	"venue/config"
 	"venue/fix"
 	"venue/logging"
@@ -49,6 +50,9 @@ type Server struct {
 	OEAcc     *fix.Acceptor
 	DC        *fix.DropCopy
 	DCAcc     *fix.Acceptor
+
+	// BackOffice is the PostgreSQL projection (server/backoffice.go).
+	BackOffice *backoffice.Service
 
 	log      *zap.Logger
 	stop     chan struct{}
@@ -136,6 +140,11 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 			}
 		}
 	}()
+
+	if err := s.startBackOffice(cfg); err != nil {
+		s.Close()
+		return nil, err
+	}
 
 	// 5. the FIX acceptors behind the guard.
 	dict, err := spec.WriteFIX44(filepath.Join(cfg.DataDir, "fix"))
@@ -334,6 +343,7 @@ func (s *Server) Close() error {
 		if cerr := s.Seq.Close(); cerr != nil && err == nil {
 			err = cerr
 		}
+		s.stopBackOffice()
 		s.wg.Wait()
 	})
 	return err
