@@ -65,6 +65,8 @@ func newRootCmd() *cobra.Command {
 		newSnapshotCmd(g),
 		newLoadtestCmd(g),
 		newDevCmd(g),
+		newMigrateCmd(g),
+		newBackofficeCmd(g),
 	)
 	return root
 }
