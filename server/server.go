@@ -50,6 +50,7 @@ type Server struct {
 	OEAcc     *fix.Acceptor
 	DC        *fix.DropCopy
 	DCAcc     *fix.Acceptor
+	MD        *fix.MarketData
 
 	// BackOffice is the PostgreSQL projection (server/backoffice.go).
 	BackOffice *backoffice.Service
@@ -161,6 +162,10 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 	if err := s.startDropCopy(cfg, dict, fixLog); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.startMarketData(cfg); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -339,6 +344,7 @@ func (s *Server) Close() error {
 				err = derr
 			}
 		}
+		s.stopMarketData()
 		close(s.stop)
 		if cerr := s.Seq.Close(); cerr != nil && err == nil {
 			err = cerr
