@@ -29,12 +29,6 @@ var (
 	movementCols = []string{"seq", "event_index", "kind", "account_id", "asset_id", "amount", "key", "reason", "at"}
 )
 
-// Indexes into an order row that a later event of the same batch keeps.
-const (
-	orderCreatedSeq = 22
-	orderCreatedAt  = 24
-)
-
 // units are one symbol's scales.
 type units struct {
 	sym          *refdata.Symbol
@@ -68,14 +62,23 @@ type batch struct {
 	commands    int
 	events      int
 
-	orders     [][]any
+	orders     []orderState
 	orderIdx   map[matching.OrderID]int
-	execs      [][]any
-	trades     [][]any
-	postings   [][]any
-	movements  [][]any
+	execs      rowText
+	trades     rowText
+	postings   rowText
+	movements  rowText
 	symStates  map[matching.SymbolID][]any
 	acctStates map[matching.AccountID][]any
+}
+
+// orderState is an order's last state in the batch, formatted at write
+// time.
+type orderState struct {
+	u                 *units
+	v                 matching.OrderView
+	createdSeq, seq   uint64
+	createdTime, time int64
 }
 
 func newBatch() *batch {
@@ -88,7 +91,11 @@ func newBatch() *batch {
 
 func (b *batch) reset() {
 	b.first, b.last, b.lastTime, b.originTime, b.commands, b.events = 0, 0, 0, 0, 0, 0
-	b.orders, b.execs, b.trades, b.postings, b.movements = b.orders[:0], b.execs[:0], b.trades[:0], b.postings[:0], b.movements[:0]
+	b.orders = b.orders[:0]
+	b.execs.reset()
+	b.trades.reset()
+	b.postings.reset()
+	b.movements.reset()
 	clear(b.orderIdx)
 	clear(b.symStates)
 	clear(b.acctStates)
@@ -98,28 +105,10 @@ func (b *batch) empty() bool { return b.first == 0 }
 
 // rows is how many rows the batch will write.
 func (b *batch) rows() int {
-	return len(b.orders) + len(b.execs) + len(b.trades) + len(b.postings) + len(b.movements)
+	return len(b.orders) + b.execs.rows + b.trades.rows + b.postings.rows + b.movements.rows
 }
 
 func ts(nanos int64) time.Time { return time.Unix(0, nanos).UTC() }
-
-// execID is FIX ExecID (17) exactly as fix/reports.go makes it.
-func execID(seq uint64, i int, side string) string {
-	b := make([]byte, 0, 24)
-	b = strconv.AppendUint(b, seq, 10)
-	b = append(b, '-')
-	b = strconv.AppendInt(b, int64(i), 10)
-	b = append(b, side...)
-	return string(b)
-}
-
-// nullID is an id column that is NULL when 0.
-func nullID(id uint64) any {
-	if id == 0 {
-		return nil
-	}
-	return int64(id)
-}
 
 // execType is FIX ExecType (150) of the events that are ExecutionReports.
 func execType(k matching.EventKind) byte {
@@ -191,7 +180,7 @@ func (b *batch) addEvent(c *converter, ev *matching.Event, i int) error {
 		if err != nil {
 			return err
 		}
-		b.execs = append(b.execs, execRow(u, ev, i, &ev.Order, execID(ev.Seq, i, ""), execType(ev.Kind), 0, 0))
+		b.execRow(u, ev, i, &ev.Order, "", execType(ev.Kind), 0, 0)
 		if ev.Order.ID != 0 {
 			b.putOrder(u, ev, &ev.Order)
 		}
@@ -200,18 +189,16 @@ func (b *batch) addEvent(c *converter, ev *matching.Event, i int) error {
 		if err != nil {
 			return err
 		}
-		b.execs = append(b.execs,
-			execRow(u, ev, i, &ev.Maker, execID(ev.Seq, i, "M"), 'F', ev.MakerFee, 1),
-			execRow(u, ev, i, &ev.Order, execID(ev.Seq, i, "T"), 'F', ev.TakerFee, 2))
+		b.execRow(u, ev, i, &ev.Maker, "M", 'F', ev.MakerFee, 1)
+		b.execRow(u, ev, i, &ev.Order, "T", 'F', ev.TakerFee, 2)
 		b.putOrder(u, ev, &ev.Maker)
 		b.putOrder(u, ev, &ev.Order)
-		b.trades = append(b.trades, []any{
-			int64(ev.TradeID), int64(ev.Seq), int64(i), int64(ev.Order.Symbol),
-			u.px.dec(ev.Px), u.qty.dec(ev.Qty), u.quo.dec(ev.Px * ev.Qty), int64(ev.Aggressor),
-			int64(ev.Maker.ID), int64(ev.Maker.Account), u.quo.dec(ev.MakerFee),
-			int64(ev.Order.ID), int64(ev.Order.Account), u.quo.dec(ev.TakerFee),
-			ts(ev.Time),
-		})
+		t := &b.trades
+		t.int(int64(ev.TradeID)).int(int64(ev.Seq)).int(int64(i)).int(int64(ev.Order.Symbol)).
+			dec(&u.px, ev.Px).dec(&u.qty, ev.Qty).dec(&u.quo, ev.Px*ev.Qty).int(int64(ev.Aggressor)).
+			int(int64(ev.Maker.ID)).int(int64(ev.Maker.Account)).dec(&u.quo, ev.MakerFee).
+			int(int64(ev.Order.ID)).int(int64(ev.Order.Account)).dec(&u.quo, ev.TakerFee).
+			ts(ev.Time).end()
 		if err := b.addPostings(c, ev, i, "trade", strconv.FormatUint(ev.TradeID, 10)); err != nil {
 			return err
 		}
@@ -224,10 +211,8 @@ func (b *batch) addEvent(c *converter, ev *matching.Event, i int) error {
 			a = &scale{digits: 0, pow10: true} // a refused command naming no asset: raw units
 		}
 		kind := balanceKind(ev.Ref)
-		b.movements = append(b.movements, []any{
-			int64(ev.Seq), int64(i), kind, int64(ev.Account), int64(ev.Asset), a.dec(ev.Amount),
-			ev.Key, int64(ev.Reason), ts(ev.Time),
-		})
+		b.movements.int(int64(ev.Seq)).int(int64(i)).str(kind).int(int64(ev.Account)).int(int64(ev.Asset)).
+			dec(a, ev.Amount).str(ev.Key).int(int64(ev.Reason)).ts(ev.Time).end()
 		if err := b.addPostings(c, ev, i, kind, ev.Key); err != nil {
 			return err
 		}
@@ -252,10 +237,8 @@ func (b *batch) addPostings(c *converter, ev *matching.Event, i int, kind, ref s
 		if err != nil {
 			return err
 		}
-		b.postings = append(b.postings, []any{
-			int64(ev.Seq), int64(i), int64(j), int64(pst.Account), int64(pst.Asset), a.dec(pst.Amount),
-			kind, ref, ts(ev.Time),
-		})
+		b.postings.int(int64(ev.Seq)).int(int64(i)).int(int64(j)).int(int64(pst.Account)).int(int64(pst.Asset)).
+			dec(a, pst.Amount).str(kind).str(ref).ts(ev.Time).end()
 	}
 	return nil
 }
@@ -275,15 +258,9 @@ func (c *converter) asset(id matching.AssetID) (*scale, error) {
 	return c.assets[id], nil
 }
 
-func optPx(u *units, px int64) any {
-	if px == 0 {
-		return nil
-	}
-	return u.px.dec(px)
-}
-
-// execRow is one ExecutionReport; fee and liq only for fills.
-func execRow(u *units, ev *matching.Event, i int, v *matching.OrderView, id string, et byte, fee int64, liq int64) []any {
+// execRow is one ExecutionReport, its ExecID exactly as fix/reports.go
+// makes it; fee and liq only for fills.
+func (b *batch) execRow(u *units, ev *matching.Event, i int, v *matching.OrderView, side string, et byte, fee int64, liq int64) {
 	status := v.Status
 	if status == 0 {
 		status = matching.StatusNew
@@ -292,25 +269,32 @@ func execRow(u *units, ev *matching.Event, i int, v *matching.OrderView, id stri
 	if isDone(status) {
 		leaves = 0
 	}
-	var lastPx, lastQty, commission, liquidity, tradeID, ordRej any
+	r := &b.execs
+	r.buf = strconv.AppendUint(r.buf, ev.Seq, 10)
+	r.buf = append(r.buf, '-')
+	r.buf = strconv.AppendInt(r.buf, int64(i), 10)
+	r.text(side)
+	r.int(int64(ev.Seq)).int(int64(i)).char(et).char(byte(status)).id(uint64(v.ID)).str(v.ClOrdID).
+		str(v.OrigClOrdID).int(int64(v.Session)).int(int64(v.Account)).int(int64(v.Symbol)).int(int64(v.Side)).
+		int(int64(v.Type)).int(int64(v.TIF)).optDec(&u.px, v.Px).dec(&u.qty, v.Qty).dec(&u.qty, v.Cum).
+		dec(&u.qty, leaves).text(avgPx(u, v))
 	if et == 'F' {
-		lastPx, lastQty, commission = u.px.dec(ev.Px), u.qty.dec(ev.Qty), u.quo.dec(fee)
-		liquidity, tradeID = liq, int64(ev.TradeID)
+		r.dec(&u.px, ev.Px).dec(&u.qty, ev.Qty).dec(&u.quo, fee).int(liq).int(int64(ev.TradeID))
+	} else {
+		r.null().null().null().null().null()
 	}
-	text := ""
-	if ev.Reason != 0 {
-		text = ev.Reason.String()
-	}
+	r.int(int64(ev.Reason))
 	if et == '8' {
-		ordRej = int64(ev.Reason.OrdRejReason())
+		r.int(int64(ev.Reason.OrdRejReason()))
+	} else {
+		r.null()
 	}
-	return []any{
-		id, int64(ev.Seq), int64(i), string(et), string(rune(status)), nullID(uint64(v.ID)), v.ClOrdID,
-		v.OrigClOrdID, int64(v.Session), int64(v.Account), int64(v.Symbol), int64(v.Side), int64(v.Type),
-		int64(v.TIF), optPx(u, v.Px), u.qty.dec(v.Qty), u.qty.dec(v.Cum), u.qty.dec(leaves),
-		avgPx(u, v), lastPx, lastQty, commission, liquidity, tradeID,
-		int64(ev.Reason), ordRej, text, ts(ev.Time),
+	if ev.Reason != 0 {
+		r.str(ev.Reason.String())
+	} else {
+		r.text("")
 	}
+	r.ts(ev.Time).end()
 }
 
 func isDone(s matching.OrdStatus) bool {
@@ -331,35 +315,44 @@ func avgPx(u *units, v *matching.OrderView) string {
 // putOrder records an order's state; the last event of a batch wins, the
 // first one's seq and time are its creation if the order is new.
 func (b *batch) putOrder(u *units, ev *matching.Event, v *matching.OrderView) {
-	leaves := v.Leaves
-	if isDone(v.Status) {
-		leaves = 0
-	}
-	var expire any
-	if v.ExpireTime != 0 {
-		expire = ts(v.ExpireTime)
-	}
-	stp := string(rune(v.STP))
-	if v.STP == 0 {
-		stp = string(rune(matching.STPCancelAggressor))
-	}
-	status := v.Status
-	if status == 0 {
-		status = matching.StatusNew
-	}
-	row := []any{
-		int64(v.ID), v.ClOrdID, v.OrigClOrdID, int64(v.Session), int64(v.Account), int64(v.Symbol),
-		int64(v.Side), int64(v.Type), int64(v.TIF), stp, v.PostOnly, optPx(u, v.Px), optPx(u, v.StopPx),
-		u.qty.dec(v.Qty), u.qty.dec(v.Cum), u.qty.dec(leaves), u.quo.dec(v.Notional), avgPx(u, v),
-		u.quo.dec(v.Fees), string(rune(status)), expire, v.Triggered,
-		int64(ev.Seq), int64(ev.Seq), ts(ev.Time), ts(ev.Time),
-	}
+	st := orderState{u: u, v: *v, createdSeq: ev.Seq, seq: ev.Seq, createdTime: ev.Time, time: ev.Time}
 	if k, ok := b.orderIdx[v.ID]; ok {
-		old := b.orders[k]
-		row[orderCreatedSeq], row[orderCreatedAt] = old[orderCreatedSeq], old[orderCreatedAt]
-		b.orders[k] = row
+		old := &b.orders[k]
+		st.createdSeq, st.createdTime = old.createdSeq, old.createdTime
+		*old = st
 		return
 	}
 	b.orderIdx[v.ID] = len(b.orders)
-	b.orders = append(b.orders, row)
+	b.orders = append(b.orders, st)
+}
+
+// orderRows formats the batch's order states for orders_stage.
+func (b *batch) orderRows(r *rowText) {
+	r.reset()
+	for k := range b.orders {
+		o := &b.orders[k]
+		v, u := &o.v, o.u
+		status := v.Status
+		if status == 0 {
+			status = matching.StatusNew
+		}
+		leaves := v.Leaves
+		if isDone(status) {
+			leaves = 0
+		}
+		stp := byte(v.STP)
+		if stp == 0 {
+			stp = byte(matching.STPCancelAggressor)
+		}
+		r.int(int64(v.ID)).str(v.ClOrdID).str(v.OrigClOrdID).int(int64(v.Session)).int(int64(v.Account)).
+			int(int64(v.Symbol)).int(int64(v.Side)).int(int64(v.Type)).int(int64(v.TIF)).char(stp).
+			bool(v.PostOnly).optDec(&u.px, v.Px).optDec(&u.px, v.StopPx).dec(&u.qty, v.Qty).dec(&u.qty, v.Cum).
+			dec(&u.qty, leaves).dec(&u.quo, v.Notional).text(avgPx(u, v)).dec(&u.quo, v.Fees).char(byte(status))
+		if v.ExpireTime != 0 {
+			r.ts(v.ExpireTime)
+		} else {
+			r.null()
+		}
+		r.bool(v.Triggered).int(int64(o.createdSeq)).int(int64(o.seq)).ts(o.createdTime).ts(o.time).end()
+	}
 }

@@ -1,8 +1,10 @@
 package backoffice
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -40,6 +42,8 @@ type Projector struct {
 	conv  *converter
 	conn  *sql.Conn
 	b     *batch
+
+	scratch rowText // orders of a batch, formatted
 
 	// MaxBatchCommands and MaxBatchRows bound a batch.
 	MaxBatchCommands int
@@ -123,22 +127,28 @@ func (p *Projector) Flush(ctx context.Context) error {
 	if p.b.empty() {
 		return nil
 	}
-	tx, err := p.conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("backoffice: begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := writeBatch(ctx, tx, p.b); err != nil {
-		if errors.Is(err, errOverlap) {
+	err := p.conn.Raw(func(dc any) error {
+		c := pgConn{dc.(driver.Conn)}
+		tx, err := c.c.(driver.ConnBeginTx).BeginTx(ctx, driver.TxOptions{})
+		if err != nil {
+			return fmt.Errorf("backoffice: begin: %w", err)
+		}
+		if err := writeBatch(ctx, c, p.b, &p.scratch); err != nil {
 			_ = tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("backoffice: commit seq %d..%d: %w", p.b.first, p.b.last, err)
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, errOverlap) {
 			if rerr := p.reload(ctx); rerr != nil {
 				return rerr
 			}
 		}
 		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("backoffice: commit seq %d..%d: %w", p.b.first, p.b.last, err)
 	}
 	p.last.Store(p.b.last)
 	if p.b.originTime != 0 {
@@ -281,10 +291,11 @@ func (p *Projector) runSub(ctx context.Context, sub *sequencer.Subscription, jou
 	}
 }
 
-// writeBatch writes b's rows and advances projector_state, in tx.
-func writeBatch(ctx context.Context, tx *sql.Tx, b *batch) error {
-	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT last_seq FROM projector_state WHERE id = 1 FOR UPDATE`).Scan(&last); err != nil {
+// writeBatch writes b's rows and advances projector_state, in the
+// transaction open on c.
+func writeBatch(ctx context.Context, c pgConn, b *batch, scratch *rowText) error {
+	last, err := c.queryInt(ctx, `SELECT last_seq FROM projector_state WHERE id = 1 FOR UPDATE`)
+	if err != nil {
 		return fmt.Errorf("backoffice: lock projector state: %w", err)
 	}
 	if b.first != uint64(last)+1 {
@@ -293,32 +304,33 @@ func writeBatch(ctx context.Context, tx *sql.Tx, b *batch) error {
 		}
 		return fmt.Errorf("backoffice: gap: batch from seq %d, projected to %d", b.first, last)
 	}
-	if err := copyRows(ctx, tx, "executions", execCols, b.execs); err != nil {
+	if err := c.copy(ctx, "executions", execCols, &b.execs); err != nil {
 		return err
 	}
-	if err := copyRows(ctx, tx, "trades", tradeCols, b.trades); err != nil {
+	if err := c.copy(ctx, "trades", tradeCols, &b.trades); err != nil {
 		return err
 	}
-	if err := copyRows(ctx, tx, "ledger_postings", postingCols, b.postings); err != nil {
+	if err := c.copy(ctx, "ledger_postings", postingCols, &b.postings); err != nil {
 		return err
 	}
-	if err := copyRows(ctx, tx, "balance_movements", movementCols, b.movements); err != nil {
+	if err := c.copy(ctx, "balance_movements", movementCols, &b.movements); err != nil {
 		return err
 	}
 	if len(b.orders) > 0 {
-		if err := copyRows(ctx, tx, "orders_stage", orderCols, b.orders); err != nil {
+		b.orderRows(scratch)
+		if err := c.copy(ctx, "orders_stage", orderCols, scratch); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, upsertOrders); err != nil {
+		if err := c.exec(ctx, upsertOrders); err != nil {
 			return fmt.Errorf("backoffice: upsert orders: %w", err)
 		}
 		// A rebuild writes many batches in one transaction.
-		if _, err := tx.ExecContext(ctx, `TRUNCATE orders_stage`); err != nil {
+		if err := c.exec(ctx, `TRUNCATE orders_stage`); err != nil {
 			return fmt.Errorf("backoffice: clear staged orders: %w", err)
 		}
 	}
 	for _, r := range b.symStates {
-		if _, err := tx.ExecContext(ctx, `
+		if err := c.exec(ctx, `
 			INSERT INTO symbol_state (symbol_id, status, updated_seq, updated_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (symbol_id) DO UPDATE SET status = EXCLUDED.status,
 				updated_seq = EXCLUDED.updated_seq, updated_at = EXCLUDED.updated_at`, r...); err != nil {
@@ -326,7 +338,7 @@ func writeBatch(ctx context.Context, tx *sql.Tx, b *batch) error {
 		}
 	}
 	for _, r := range b.acctStates {
-		if _, err := tx.ExecContext(ctx, `
+		if err := c.exec(ctx, `
 			INSERT INTO account_state (account_id, kill_switch, updated_seq, updated_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (account_id) DO UPDATE SET kill_switch = EXCLUDED.kill_switch,
 				updated_seq = EXCLUDED.updated_seq, updated_at = EXCLUDED.updated_at`, r...); err != nil {
@@ -337,7 +349,7 @@ func writeBatch(ctx context.Context, tx *sql.Tx, b *batch) error {
 	if b.originTime != 0 {
 		origin = b.originTime
 	}
-	if _, err := tx.ExecContext(ctx, `
+	if err := c.exec(ctx, `
 		UPDATE projector_state SET last_seq = $1, last_time = $2,
 			origin_time = COALESCE(origin_time, $3), updated_at = now() WHERE id = 1`,
 		int64(b.last), ts(b.lastTime), origin); err != nil {
@@ -361,23 +373,77 @@ var upsertOrders = func() string {
 		"ON CONFLICT (order_id) DO UPDATE SET " + strings.Join(set, ", ")
 }()
 
-// copyRows sends rows with COPY FROM STDIN.
-func copyRows(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any) error {
-	if len(rows) == 0 {
+// pgConn is the lib/pq driver connection a batch is written on: COPY
+// goes out as the text rows the batch built, without database/sql's
+// per-value conversions.
+type pgConn struct{ c driver.Conn }
+
+// copyDataer is lib/pq's COPY statement.
+type copyDataer interface {
+	CopyData(ctx context.Context, line string) (driver.Result, error)
+}
+
+// copyChunk bounds one CopyData message.
+const copyChunk = 60 << 10
+
+// copy sends rows with COPY FROM STDIN.
+func (c pgConn) copy(ctx context.Context, table string, cols []string, rows *rowText) error {
+	if rows.rows == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, "COPY "+table+" ("+strings.Join(cols, ", ")+") FROM STDIN")
+	stmt, err := c.c.(driver.ConnPrepareContext).PrepareContext(ctx, "COPY "+table+" ("+strings.Join(cols, ", ")+") FROM STDIN")
 	if err != nil {
 		return fmt.Errorf("backoffice: copy %s: %w", table, err)
 	}
 	defer stmt.Close()
-	for _, r := range rows {
-		if _, err := stmt.ExecContext(ctx, r...); err != nil {
+	cd, ok := stmt.(copyDataer)
+	if !ok {
+		return fmt.Errorf("backoffice: copy %s: the driver is not lib/pq", table)
+	}
+	// CopyData adds the newline: send whole lines without their last one.
+	buf := rows.buf
+	for len(buf) > 0 {
+		n := len(buf)
+		if n > copyChunk {
+			n = bytes.LastIndexByte(buf[:copyChunk], '\n') + 1
+			if n == 0 {
+				n = bytes.IndexByte(buf, '\n') + 1
+			}
+		}
+		if _, err := cd.CopyData(ctx, string(buf[:n-1])); err != nil {
 			return fmt.Errorf("backoffice: copy %s: %w", table, err)
 		}
+		buf = buf[n:]
 	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
+	//lint:ignore SA1019 lib/pq's COPY statement implements only Exec
+	if _, err := stmt.Exec(nil); err != nil {
 		return fmt.Errorf("backoffice: copy %s: %w", table, err)
 	}
 	return nil
+}
+
+func (c pgConn) exec(ctx context.Context, q string, args ...any) error {
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	_, err := c.c.(driver.ExecerContext).ExecContext(ctx, q, nv)
+	return err
+}
+
+func (c pgConn) queryInt(ctx context.Context, q string) (int64, error) {
+	rows, err := c.c.(driver.QueryerContext).QueryContext(ctx, q, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	dest := make([]driver.Value, 1)
+	if err := rows.Next(dest); err != nil {
+		return 0, err
+	}
+	v, ok := dest[0].(int64)
+	if !ok {
+		return 0, fmt.Errorf("%s: got %T", q, dest[0])
+	}
+	return v, nil
 }

@@ -2,6 +2,7 @@ package backoffice
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"time"
 
@@ -41,30 +42,49 @@ func Rebuild(ctx context.Context, store *Store, uni *refdata.Universe, journalDi
 		(LIKE orders INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`); err != nil {
 		return res, fmt.Errorf("backoffice: rebuild: %w", err)
 	}
-	tx, err := conn.BeginTx(ctx, nil)
+	err = conn.Raw(func(dc any) error {
+		c := pgConn{dc.(driver.Conn)}
+		tx, err := c.c.(driver.ConnBeginTx).BeginTx(ctx, driver.TxOptions{})
+		if err != nil {
+			return fmt.Errorf("backoffice: rebuild: %w", err)
+		}
+		if err := rebuild(ctx, c, uni, journalDir, &res); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("backoffice: rebuild: commit: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return res, fmt.Errorf("backoffice: rebuild: %w", err)
+		return res, err
 	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM projector_state WHERE id = 1 FOR UPDATE`); err != nil {
-		return res, fmt.Errorf("backoffice: rebuild: lock: %w", err)
+	res.Duration = time.Since(t0)
+	return res, nil
+}
+
+func rebuild(ctx context.Context, c pgConn, uni *refdata.Universe, journalDir string, res *RebuildResult) error {
+	if _, err := c.queryInt(ctx, `SELECT last_seq FROM projector_state WHERE id = 1 FOR UPDATE`); err != nil {
+		return fmt.Errorf("backoffice: rebuild: lock: %w", err)
 	}
 	for _, t := range ProjectionTables {
-		if _, err := tx.ExecContext(ctx, `TRUNCATE `+t); err != nil {
-			return res, fmt.Errorf("backoffice: rebuild: truncate %s: %w", t, err)
+		if err := c.exec(ctx, `TRUNCATE `+t); err != nil {
+			return fmt.Errorf("backoffice: rebuild: truncate %s: %w", t, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE projector_state SET last_seq = 0, last_time = NULL,
+	if err := c.exec(ctx, `UPDATE projector_state SET last_seq = 0, last_time = NULL,
 		origin_time = NULL, updated_at = now() WHERE id = 1`); err != nil {
-		return res, fmt.Errorf("backoffice: rebuild: reset: %w", err)
+		return fmt.Errorf("backoffice: rebuild: reset: %w", err)
 	}
 	conv := newConverter(uni)
 	b := newBatch()
+	var scratch rowText
 	flush := func() error {
 		if b.empty() {
 			return nil
 		}
-		if err := writeBatch(ctx, tx, b); err != nil {
+		if err := writeBatch(ctx, c, b, &scratch); err != nil {
 			return err
 		}
 		res.LastSeq = b.last
@@ -74,7 +94,7 @@ func Rebuild(ctx context.Context, store *Store, uni *refdata.Universe, journalDi
 		b.reset()
 		return nil
 	}
-	_, err = sequencer.ReplayEvents(nil, journalDir, 1, 0, func(pub *sequencer.Published) error {
+	_, err := sequencer.ReplayEvents(nil, journalDir, 1, 0, func(pub *sequencer.Published) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -87,14 +107,10 @@ func Rebuild(ctx context.Context, store *Store, uni *refdata.Universe, journalDi
 		return nil
 	})
 	if err != nil {
-		return res, fmt.Errorf("backoffice: rebuild: %w", err)
+		return fmt.Errorf("backoffice: rebuild: %w", err)
 	}
 	if err := flush(); err != nil {
-		return res, fmt.Errorf("backoffice: rebuild: %w", err)
+		return fmt.Errorf("backoffice: rebuild: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return res, fmt.Errorf("backoffice: rebuild: commit: %w", err)
-	}
-	res.Duration = time.Since(t0)
-	return res, nil
+	return nil
 }
