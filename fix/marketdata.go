@@ -36,11 +36,14 @@ type MarketDataConfig struct {
 	// MaxSymbolsPerRequest bounds NoRelatedSym (146) of one request (16);
 	// beyond it 35=Y 281=2.
 	MaxSymbolsPerRequest int
+	// RequestsPerSecond bounds the MarketDataRequests of one session
+	// (100 a second, as a burst too); beyond it 35=Y 281=2.
+	RequestsPerSecond int
 	// MaxDepth is the largest MarketDepth (264) N (100); beyond it, or
 	// negative, 35=Y 281=5. 0 is the full book.
 	MaxDepth int
 	// QueueMax bounds the messages waiting for one session (2048), and
-	// QueueMaxBytes their size (16 MiB, estimated); a session that lets
+	// QueueMaxBytes their size (4 MiB, estimated); a session that lets
 	// either fill is cut with a logged reason.
 	QueueMax      int
 	QueueMaxBytes int64
@@ -117,6 +120,7 @@ type mdSession struct {
 	subs   map[string]*mdSub
 	out    chan mdOut
 	queued *atomic.Int64 // estimated bytes in out, for this logon
+	limit  throttle
 	quit   chan struct{}
 	conns  []net.Conn
 }
@@ -153,9 +157,10 @@ func NewMarketData(cfg MarketDataConfig, dir *refdata.Directory, uni *refdata.Un
 	def(&cfg.MaxSubscriptions, 32)
 	def(&cfg.MaxSymbolsPerRequest, 16)
 	def(&cfg.MaxDepth, 100)
+	def(&cfg.RequestsPerSecond, 100)
 	def(&cfg.QueueMax, 2048)
 	if cfg.QueueMaxBytes <= 0 {
-		cfg.QueueMaxBytes = 16 << 20
+		cfg.QueueMaxBytes = 4 << 20
 	}
 	def(&cfg.MaxEntriesPerMessage, 256)
 	def(&cfg.MaxBurst, 1024)
@@ -605,6 +610,7 @@ func (md *MarketData) OnLogon(id quickfix.SessionID) {
 	}
 	s.online, s.cut = true, false
 	s.subs = map[string]*mdSub{}
+	s.limit = throttle{rate: float64(md.cfg.RequestsPerSecond)}
 	s.out = make(chan mdOut, md.cfg.QueueMax)
 	s.quit = make(chan struct{})
 	s.queued = new(atomic.Int64)
@@ -774,6 +780,10 @@ func (md *MarketData) request(comp string, msg *quickfix.Message) {
 	}
 	if err != nil {
 		reject("", err.Error())
+		return
+	}
+	if !s.limit.allow(md.cfg.Now()) {
+		reject("2", fmt.Sprintf("throttle: more than %d requests per second", md.cfg.RequestsPerSecond))
 		return
 	}
 	if r.subType == "2" {

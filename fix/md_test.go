@@ -3,12 +3,16 @@ package fix_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"venue/matching"
 	"venue/refdata"
+	"venue/sequencer"
 	"venue/server"
 )
 
@@ -382,4 +386,94 @@ func TestMDConsistency(t *testing.T) {
 	if st.Cut != 0 {
 		t.Fatalf("%d sessions cut", st.Cut)
 	}
+}
+
+// TestMDSlowReaderIsCut: a session that asks for snapshots and never
+// reads fills its queue and is cut (Logout, then its connection closed),
+// while the engine and another subscriber carry on.
+func TestMDSlowReaderIsCut(t *testing.T) {
+	srv, cfg := startVenue(t, venueOpts{})
+	comps := addMDSessions(t, srv, 1)
+	// A deep book: 2,000 levels a side, so one W is about 100 KB.
+	deep := func(round int) []matching.Command {
+		var cmds []matching.Command
+		for i := 0; i < 2000; i++ {
+			for _, side := range []matching.Side{matching.Buy, matching.Sell} {
+				px, acct := int64(5_997_000-i), matching.AccountID(2)
+				if side == matching.Sell {
+					px, acct = int64(6_003_000+i), 3
+				}
+				cmds = append(cmds, matching.Command{Kind: matching.CmdNewOrder, Session: matching.SessionID(900 + acct),
+					Firm: matching.FirmID(acct - 1), Account: acct, Symbol: 1, Side: side, Type: matching.Limit,
+					TIF: matching.GTC, Px: px, Qty: 10_000, ClOrdID: fmt.Sprintf("deep%d-%d-%d", round, side, i)})
+			}
+		}
+		return cmds
+	}
+	cmds := deep(0)
+	submitAll(t, srv, cmds)
+	good := mdLogon(t, cfg.FIX.MarketDataAddr, "MD_1")
+	gb := newClientBook(0)
+	stop := make(chan struct{})
+	defer close(stop)
+	good.subscribe("good", "1", 0, allTypes, "BTC-USD")
+	go gb.follow(good, stop)
+
+	slow, typ := dialRawMD(t, cfg.FIX.MarketDataAddr, comps[0], strings.ToLower(comps[0]))
+	if typ != "A" {
+		t.Fatalf("raw logon: %q", typ)
+	}
+	defer slow.conn.Close()
+	// 30 subscriptions: every change goes to it 30 times.
+	for i := 0; i < 30; i++ {
+		slow.subscribe(t, fmt.Sprintf("sub%d", i), "1")
+	}
+	// Snapshots until its session stops taking requests: quickfixgo's
+	// session goroutine is then stuck writing to the full socket.
+	for i, last := 0, uint64(0); i < 200; i++ {
+		slow.subscribe(t, fmt.Sprintf("snap%d", i), "0")
+		time.Sleep(20 * time.Millisecond)
+		if r := srv.MD.Stats().Requests; r == last {
+			break
+		} else {
+			last = r
+		}
+	}
+	// Then the whole book goes and comes back until its queue is full.
+	for i := 1; i <= 10 && srv.MD.Stats().Cut == 0; i++ {
+		submitAll(t, srv, []matching.Command{{Kind: matching.CmdMassCancel, Symbol: 1, Reason: matching.ReasonAdmin}})
+		submitAll(t, srv, deep(i))
+	}
+	waitFor(t, "the slow session cut", func() bool { return srv.MD.Stats().Cut == 1 })
+	// Its connection closes: reading it to the end finishes.
+	_ = slow.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	n, err := io.Copy(io.Discard, slow.conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("slow session's connection still open after %d bytes", n)
+	}
+	// The engine and the other subscriber carry on.
+	gen := newOrderGen(srv, 1)
+	gen.run(t, 2000, 256)
+	gb.converge(t, "the reading subscriber", engineBook(srv, 0))
+	if st := srv.MD.Stats(); st.Cut != 1 || st.Sessions != 1 {
+		t.Fatalf("stats after the cut: %+v", st)
+	}
+}
+
+func submitAll(t testing.TB, srv *server.Server, cmds []matching.Command) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := range cmds {
+		wg.Add(1)
+		for {
+			err := srv.Seq.SubmitAsync(&cmds[i], func(r sequencer.Result) {
+				wg.Done()
+			})
+			if err == nil {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	wg.Wait()
 }
