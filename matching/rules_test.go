@@ -218,9 +218,11 @@ func TestReplacePriority(t *testing.T) {
 
 func TestStopChainTriggeredByItsOwnTrades(t *testing.T) {
 	h := newHarness(t)
-	// Asks at 60,000 / 60,100 / 60,200. Buy stops at 60,000 and 60,100:
-	// a trade at 60,000 triggers the first, whose fill at 60,100 triggers
-	// the second, which takes 60,200.
+	// Asks at 60,000 / 60,100 / 60,200 (twice). Buy stops at 60,000.01
+	// and 60,100: a trade at 60,000 reaches neither; one at 60,100
+	// reaches both, which trigger together in OrderID order and take the
+	// two 60,200 asks. (A stop reached only by another stop's fill is
+	// TestStopTriggeredByTriggeredStop.)
 	h.limit(20, Sell, usdPx(60_000), 10_000)
 	h.limit(20, Sell, usdPx(60_100), 10_000)
 	h.limit(20, Sell, usdPx(60_200), 10_000)
