@@ -19,7 +19,7 @@ BENCH_PKGS := ./matching/... ./journal/... ./sequencer/... ./fix/... ./loadtest/
 FUZZ_PKGS  := ./matching/... ./journal/... ./fix/... ./loadtest/...
 
 .DEFAULT_GOAL := build
-.PHONY: deps build test bench crash demo lint fuzz
+.PHONY: deps build test bench crash hostile demo lint fuzz
 
 # deps: Go modules, btcd and btcctl (regtest node for custody tests),
 # staticcheck, a PostgreSQL answering on 127.0.0.1:5432, and g++ with
@@ -44,6 +44,11 @@ bench:
 # crash: the long crash-recovery test of the sequencer (minutes; not in `make test`).
 crash:
 	VENUE_CRASH_LONG=1 $(GO) test -run TestCrashLong -count=1 -timeout 5m ./sequencer/
+
+# hostile: 10,000 hostile FIX frames against the real venue while two
+# sessions trade (make test sends 2,000).
+hostile:
+	FIX_HOSTILE_FRAMES=10000 $(GO) test -run TestHostileFramesAgainstTheVenue -count=1 -v -timeout 9m ./fix/
 
 demo: build
 	bash scripts/demo.sh

@@ -550,8 +550,11 @@ func TestLogonRules(t *testing.T) {
 	if typ, text := rawLogon(t, addr, "NOBODY", "x"); typ != "5" || !strings.Contains(text, "unknown CompID") {
 		t.Errorf("unknown CompID: 35=%s 58=%q", typ, text)
 	}
-	if typ, text := rawLogon(t, addr, "FIRM_A_DC", "firm_a_dc"); typ != "5" || !strings.Contains(text, "not order entry") {
-		t.Errorf("drop-copy CompID on order entry: 35=%s 58=%q", typ, text)
+	// The market-data CompID is refused with a Text. (A drop-copy CompID's
+	// connection is closed without one: its static drop-copy session holds
+	// the session id in quickfixgo's process-wide registry.)
+	if typ, text := rawLogon(t, addr, "MD_1", "md_1"); typ != "5" || !strings.Contains(text, "not order entry") {
+		t.Errorf("market-data CompID on order entry: 35=%s 58=%q", typ, text)
 	}
 	// Five wrong passwords lock the CompID; then even the right one is refused.
 	for i := 1; i <= 5; i++ {

@@ -894,7 +894,9 @@ func (s *session) run() {
 	// happened at 07:00:00.678 and the session StartTime is 07:30:00, any new
 	// connection received between 07:30:00.000 and 07:30:00.677 will be
 	// rejected. Aligning the ticker with a round second fixes that.
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	//
+	// venue patch: no sleep. The venue sets no session times, and the sleep
+	// held every new (dynamic) session's Logon for up to a second.
 
 	ticker := time.NewTicker(time.Second)
 
