@@ -43,7 +43,7 @@ bench:
 
 # crash: the long crash-recovery test of the sequencer (minutes; not in `make test`).
 crash:
-	VENUE_CRASH_LONG=1 $(GO) test -run TestCrashLong -count=1 -timeout 5m ./sequencer/
+	bash -o pipefail -c 'VENUE_CRASH_LONG=1 $(GO) test -run TestCrashLong -count=1 -timeout 5m -v ./sequencer/ | grep -E "^(crash:|--- |ok|FAIL|PASS)"'
 
 # hostile: 10,000 hostile FIX frames against the real venue while two
 # sessions trade (make test sends 2,000).
