@@ -53,9 +53,10 @@ type MarketDataConfig struct {
 	// MaxBurst bounds the published commands folded into one round of
 	// updates (1024): what the engine changed in a burst goes out netted.
 	MaxBurst int
-	// ResendKept bounds the sent messages kept for resend per connection
-	// (1024; older ones are gap-filled: a client that missed market data
-	// subscribes again).
+	// ResendKept is how many sent messages each session keeps for resend
+	// (0: none, the default: a ResendRequest is answered with a gap fill;
+	// a client that missed market data sees the RptSeq gap and subscribes
+	// again). Kept messages cost memory per session: an X can be 15 KB.
 	ResendKept       int
 	LogonMaxFailures int
 	LogonWindow      time.Duration
@@ -164,7 +165,6 @@ func NewMarketData(cfg MarketDataConfig, dir *refdata.Directory, uni *refdata.Un
 	}
 	def(&cfg.MaxEntriesPerMessage, 256)
 	def(&cfg.MaxBurst, 1024)
-	def(&cfg.ResendKept, 1024)
 	def(&cfg.LogonMaxFailures, 5)
 	if cfg.LogonWindow <= 0 {
 		cfg.LogonWindow = 5 * time.Minute
@@ -549,7 +549,8 @@ func (md *MarketData) write(s *mdSession, out <-chan mdOut, queued *atomic.Int64
 			if m == nil {
 				m = newMsg("X")
 				m.Body.SetString(tagMDReqID, o.reqID)
-				m.Body.SetGroup(o.grp)
+				// The group's fields, pre-rendered, as the value of 268.
+				m.Body.SetString(tagNoMDEntries, string(o.grp))
 			}
 			if err := quickfix.SendToTarget(m, s.qid); err != nil {
 				md.log.Warn("market-data send", zap.String("comp_id", s.qid.TargetCompID), zap.Error(err))

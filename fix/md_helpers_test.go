@@ -591,7 +591,9 @@ func dialRawMD(t testing.TB, addr, comp, password string) (*rawMD, string) {
 	if _, err := conn.Write(fixFrame(comp, 1, "A", fmt.Sprintf("98=0\x01108=30\x01141=Y\x01553=%s\x01554=%s\x01", comp, password))); err != nil {
 		t.Fatal(err)
 	}
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	// quickfixgo parses the data dictionary for every new dynamic session
+	// (about 0.1 s of CPU): many logons at once take a while.
+	_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second))
 	var buf []byte
 	tmp := make([]byte, 4096)
 	for {
@@ -618,5 +620,16 @@ func (r *rawMD) subscribe(t testing.TB, reqID, sub string) {
 	body := fmt.Sprintf("146=1\x0155=BTC-USD\x01262=%s\x01263=%s\x01264=0\x01267=3\x01269=0\x01269=1\x01269=2\x01", reqID, sub)
 	if _, err := r.conn.Write(fixFrame(r.comp, r.seq, "V", body)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func waitForLong(t testing.TB, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

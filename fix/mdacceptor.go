@@ -19,7 +19,8 @@ import (
 // quickfixgo has no public way to disconnect a session, and setting the
 // validator after Start would race with the accept loop.
 //
-// storeSize bounds the sent messages each session keeps for resend.
+// storeSize bounds the sent messages each session keeps for resend; 0
+// keeps none (a ResendRequest is answered with a gap fill).
 // It repeats StartAcceptor's settings; keep the two in step (or give
 // AcceptorConfig a validator and drop this copy).
 func startWatchedAcceptor(cfg AcceptorConfig, app quickfix.Application, v quickfix.ConnectionValidator, storeSize int, log *zap.Logger) (*Acceptor, error) {
@@ -48,7 +49,7 @@ func startWatchedAcceptor(cfg AcceptorConfig, app quickfix.Application, v quickf
 		"HeartBtInt":               strconv.Itoa(heart),
 		"LogoutTimeout":            "2",
 		"UseTCPProxy":              "Y",
-		"PersistMessages":          "Y",
+		"PersistMessages":          yn(storeSize > 0),
 		"DataDictionary":           cfg.DictionaryPath,
 		"ValidateFieldsOutOfOrder": "N",
 		"RejectInvalidMessage":     "Y",
@@ -62,7 +63,7 @@ func startWatchedAcceptor(cfg AcceptorConfig, app quickfix.Application, v quickf
 	if _, err := settings.AddSession(anchor); err != nil {
 		return nil, fmt.Errorf("fix: settings: %w", err)
 	}
-	acc, err := quickfix.NewAcceptor(app, newRingStoreFactory(storeSize), settings, quickfix.NewNullLogFactory())
+	acc, err := quickfix.NewAcceptor(app, newRingStoreFactory(max(storeSize, 1)), settings, quickfix.NewNullLogFactory())
 	if err != nil {
 		return nil, fmt.Errorf("fix: acceptor: %w", err)
 	}
