@@ -104,6 +104,10 @@ type FIX struct {
 type Ops struct {
 	// Addr is the host:port it listens on.
 	Addr string `yaml:"addr" mapstructure:"addr"`
+	// AdminToken authenticates admin actions (Authorization: Bearer).
+	// Empty: admin actions are refused, except under `venue dev`, which
+	// uses the dev token dev-ops-token.
+	AdminToken string `yaml:"admin_token" mapstructure:"admin_token"`
 }
 
 // Journal sets group commit and segment files of the command journal.
@@ -481,6 +485,9 @@ func checkAddr(addr string) error {
 func (c *Config) YAML() ([]byte, error) {
 	out := *c
 	out.Database.URL = RedactURL(c.Database.URL)
+	if out.Ops.AdminToken != "" {
+		out.Ops.AdminToken = "xxxxx"
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)

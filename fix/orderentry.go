@@ -56,13 +56,14 @@ type OrderEntry struct {
 	sessions map[string]*sessState // by CompID
 	byID     map[matching.SessionID]*sessState
 
-	rejectSeq atomic.Uint64 // ExecIDs of gateway rejects
-	bootID    string
-	stats     oeStats
+	rejectSeq  atomic.Uint64 // ExecIDs of gateway rejects
+	bootID     string
+	stats      oeStats
+	ackLatency Histogram // NewOrderSingle received -> its command durable
 }
 
 type oeStats struct {
-	logons, logonFailures, messagesIn, reportsOut, throttled atomic.Uint64
+	logons, logonFailures, messagesIn, reportsOut, throttled, orders atomic.Uint64
 }
 
 // sessState is one order-entry session's live state.
@@ -605,6 +606,11 @@ func (g *OrderEntry) submit(st *sessState, cmd *matching.Command) error {
 	if err == nil {
 		return nil
 	}
+	return g.submitErr(st, err)
+}
+
+// submitErr is what a client is told when its command was not queued.
+func (g *OrderEntry) submitErr(st *sessState, err error) error {
 	if errors.Is(err, sequencer.ErrQueueFull) {
 		return errors.New("venue busy: the command queue is full, send again")
 	}
@@ -633,9 +639,14 @@ func (g *OrderEntry) newOrder(st *sessState, msg *quickfix.Message) quickfix.Mes
 		Symbol: f.sym.Spec.ID, Side: f.side, Type: f.typ, TIF: f.tif, STP: f.stp, PostOnly: f.postOnly,
 		Px: f.px, StopPx: f.stop, Qty: f.qty, ExpireTime: f.expire, ClOrdID: cl,
 	}
-	if err := g.submit(st, &cmd); err != nil {
+	t0 := time.Now()
+	err := g.seq.SubmitAsync(&cmd, func(sequencer.Result) { g.ackLatency.Observe(time.Since(t0)) })
+	if err != nil {
+		err = g.submitErr(st, err)
 		g.send(st, g.gatewayReject(st, msg, 99, err.Error()))
+		return nil
 	}
+	g.stats.orders.Add(1)
 	return nil
 }
 

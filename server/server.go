@@ -21,6 +21,7 @@ import (
 	"venue/fix"
 	"venue/logging"
 	"venue/matching"
+	"venue/ops"
 	"venue/refdata"
 	"venue/sequencer"
 	"venue/spec"
@@ -50,6 +51,11 @@ type Server struct {
 	OEAcc     *fix.Acceptor
 	DC        *fix.DropCopy
 	DCAcc     *fix.Acceptor
+	Ops       *ops.Server
+	OpsToken  string // the admin token in force
+
+	depth     *ops.DepthFollower
+	auditFile *ops.FileAuditor
 	MD        *fix.MarketData
 
 	// BackOffice is the PostgreSQL projection (server/backoffice.go).
@@ -147,6 +153,8 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 
+	s.followDepth()
+
 	// 5. the FIX acceptors behind the guard.
 	dict, err := spec.WriteFIX44(filepath.Join(cfg.DataDir, "fix"))
 	if err != nil {
@@ -166,6 +174,10 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 	if err := s.startMarketData(cfg); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.startOps(cfg, opts.Dev); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -336,6 +348,9 @@ func (s *Server) async(cmd *matching.Command) {
 func (s *Server) Close() error {
 	var err error
 	s.once.Do(func() {
+		if s.Ops != nil {
+			_ = s.Ops.Close()
+		}
 		if s.OEAcc != nil {
 			err = s.OEAcc.Stop()
 		}
@@ -351,6 +366,9 @@ func (s *Server) Close() error {
 		}
 		s.stopBackOffice()
 		s.wg.Wait()
+		if s.auditFile != nil {
+			_ = s.auditFile.Close()
+		}
 	})
 	return err
 }

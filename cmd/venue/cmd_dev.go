@@ -98,6 +98,9 @@ func printDev(out io.Writer, srv *server.Server, dataDir string) {
 	if srv.DCAcc != nil {
 		fmt.Fprintf(out, "FIX 4.4 drop copy on %s (sequence numbers kept across logons: log on with 141=N to get what you missed)\n", srv.DCAcc.Addr())
 	}
+	if srv.Ops != nil {
+		fmt.Fprintf(out, "ops HTTP on http://%s: /healthz /readyz /metrics; admin POST /admin/... with Authorization: Bearer %s and X-Operator: <your name>\n", srv.Ops.Addr(), srv.OpsToken)
+	}
 	fmt.Fprintln(out, "sessions (dev passwords; Logon 553=CompID 554=password, 141=Y):")
 	for _, s := range srv.Directory.Sessions() {
 		note := ""
