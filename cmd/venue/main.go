@@ -67,6 +67,7 @@ func newRootCmd() *cobra.Command {
 		newDevCmd(g),
 		newMigrateCmd(g),
 		newBackofficeCmd(g),
+		newAdminCmd(g),
 	)
 	return root
 }
