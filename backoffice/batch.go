@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"venue/matching"
 	"venue/refdata"
 	"venue/sequencer"
@@ -178,7 +180,12 @@ func (b *batch) addEvent(c *converter, ev *matching.Event, i int) error {
 		matching.EvRestated, matching.EvExpired, matching.EvTriggered:
 		u, err := c.symbol(ev.Order.Symbol)
 		if err != nil {
-			return err
+			if ev.Kind != matching.EvRejected {
+				return err
+			}
+			// A new order for a symbol the venue does not have: reported
+			// with zero amounts, as order entry does.
+			u = &unknownSymbol
 		}
 		b.execRow(u, ev, i, &ev.Order, "", execType(ev.Kind), 0, 0)
 		if ev.Order.ID != 0 {
@@ -305,8 +312,11 @@ func isDone(s matching.OrdStatus) bool {
 	return false
 }
 
+// unknownSymbol writes every amount as 0.
+var unknownSymbol = units{px: scale{unit: decimal.Zero}, qty: scale{unit: decimal.Zero}, quo: scale{unit: decimal.Zero}}
+
 func avgPx(u *units, v *matching.OrderView) string {
-	if v.Cum == 0 {
+	if v.Cum == 0 || u.sym == nil {
 		return "0"
 	}
 	return u.sym.AvgPx(v.Notional, v.Cum).String()

@@ -23,6 +23,15 @@ func TestVenueAgrees(t *testing.T) {
 	srv := startVenue(t, cfg)
 	var tot totals
 	submitAll(t, srv, newGen(1), 20_000, &tot)
+	// A new order for a symbol that does not exist is rejected and
+	// reported; the projector keeps going.
+	res, err := srv.Seq.Submit(context.Background(), &matching.Command{Kind: matching.CmdNewOrder, Session: 1,
+		Firm: 1, Account: 2, Symbol: 99, Side: matching.Buy, Type: matching.Limit, TIF: matching.GTC,
+		Px: 1, Qty: 10_000, ClOrdID: "no-such-symbol"})
+	if err != nil || len(res.Events) != 1 || res.Events[0].Kind != matching.EvRejected {
+		t.Fatalf("unknown symbol: %+v, %v", res.Events, err)
+	}
+	tot.execReports++
 	last := srv.Seq.Stats().LastSeq
 	waitProjected(t, srv, last)
 	if lag := srv.BackOffice.Lag(); lag != 0 {
