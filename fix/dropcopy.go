@@ -252,7 +252,7 @@ func (d *DropCopy) Route(sub *sequencer.Subscription, stopped <-chan struct{}) e
 	default:
 	}
 	if r := sub.Reason(); r != "" {
-		d.log.Error("drop copy dropped by the sequencer", zap.String("reason", r))
+		d.log.Warn("drop copy dropped by the sequencer", zap.String("reason", r))
 		return ErrRouterBehind
 	}
 	return nil

@@ -154,6 +154,12 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	}
 
 	s.followDepth()
+	// Market data seeds its books from the engine: before any acceptor
+	// takes orders.
+	if err := s.startMarketData(cfg); err != nil {
+		s.Close()
+		return nil, err
+	}
 
 	// 5. the FIX acceptors behind the guard.
 	dict, err := spec.WriteFIX44(filepath.Join(cfg.DataDir, "fix"))
@@ -170,10 +176,6 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 	if err := s.startDropCopy(cfg, dict, fixLog); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if err := s.startMarketData(cfg); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -230,10 +232,30 @@ func (s *Server) startDropCopy(cfg *config.Config, dict string, log *zap.Logger)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.DC.Route(sub, s.stop); err != nil {
+		// A drop copy that falls behind the sequencer is dropped by it; it
+		// then subscribes again and catches up from the journal (each
+		// session's cursor skips what it already has): a slow drop copy
+		// costs time, never a report.
+		for {
+			if err := s.DC.Route(sub, s.stop); err == nil {
+				return
+			}
 			select {
-			case s.routeErr <- err:
+			case <-s.stop:
+				return
+			case <-s.Seq.Done():
+				return
 			default:
+			}
+			log.Warn("drop copy fell behind the sequencer: catching up from the journal")
+			sub = s.Seq.Subscribe("fix-drop-copy", 1<<16)
+			if err := s.DC.CatchUp(JournalDir(cfg.DataDir), sub.FirstSeq-1); err != nil {
+				sub.Close()
+				select {
+				case s.routeErr <- err:
+				default:
+				}
+				return
 			}
 		}
 	}()

@@ -8,6 +8,13 @@
 //     B cancel both, D decrement and cancel; absent = the account's default.
 //   - 8013 CancelOnDisconnect (BOOLEAN) on Logon: Y (the default) cancels
 //     every resting order of the session when it disconnects or logs out.
+//
+// FIX 4.4 fields placed where FIX 4.4 does not have them: TrdMatchID (880)
+// in ExecutionReport; MinPriceIncrement (969, a FIX 5.0 field) in
+// SecurityList's NoRelatedSym; LastLiquidityInd (851) in
+// TradeCaptureReport's NoSides; RptSeq (83) in MarketDataSnapshotFullRefresh
+// and, with Side (54, a trade's aggressor), in MarketDataIncrementalRefresh's
+// NoMDEntries.
 package spec
 
 import (
