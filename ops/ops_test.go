@@ -2,7 +2,9 @@ package ops_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	_ "github.com/lib/pq"
 
 	"venue/config"
 	"venue/matching"
@@ -187,5 +192,62 @@ func TestAdminActionsAreAuthenticatedAppliedAndAudited(t *testing.T) {
 	}
 	if strings.Join(actions, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("audit:\n%s\nwant:\n%s", strings.Join(actions, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestAdminAuditInPostgreSQL: with the back office live, admin actions are
+// in audit_log too.
+func TestAdminAuditInPostgreSQL(t *testing.T) {
+	base := "postgres://postgres@127.0.0.1:5432/"
+	if u := os.Getenv("VENUE_DATABASE_URL"); u != "" {
+		base = u[:strings.LastIndex(u, "/")+1]
+	}
+	name := fmt.Sprintf("venue_ops_test_%d", time.Now().UnixNano())
+	dbURL := base + name + "?sslmode=disable"
+	admin, err := sql.Open("postgres", base+"postgres?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create database (is PostgreSQL on 127.0.0.1:5432? make deps): %v", err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	cfg.Ops.AdminToken = "secret"
+	cfg.Database.URL = dbURL
+	cfg.Database.Required = true
+	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for srv.BackOffice.Status().State != "live" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, body := call(t, "POST", "http://"+cfg.Ops.Addr+"/admin/symbols/BTC-USD/halt", "secret", "carol"); code != 200 {
+		t.Fatalf("halt: %d %s", code, body)
+	}
+	db, err := sql.Open("postgres", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var actor, action, target, outcome, source string
+	var seq int64
+	if err := db.QueryRow(`SELECT actor, action, target, outcome, source, seq FROM audit_log ORDER BY id DESC LIMIT 1`).
+		Scan(&actor, &action, &target, &outcome, &source, &seq); err != nil {
+		t.Fatal(err)
+	}
+	if actor != "carol" || action != "halt" || target != "BTC-USD" || outcome != "ok" || source != "http" || seq == 0 {
+		t.Fatalf("audit_log row: %s %s %s %s %s %d", actor, action, target, outcome, source, seq)
+	}
+	code, body := call(t, "GET", "http://"+cfg.Ops.Addr+"/metrics", "", "")
+	if code != 200 || !strings.Contains(body, "venue_backoffice_lag_commands") {
+		t.Fatalf("metrics without the back-office lag: %d\n%s", code, body)
 	}
 }

@@ -1,7 +1,15 @@
 package server
 
 import (
+	"context"
+	"database/sql"
+	"encoding/json"
 	"path/filepath"
+	"time"
+
+	_ "github.com/lib/pq" // PostgreSQL driver
+
+	"go.uber.org/zap"
 
 	"venue/config"
 	"venue/logging"
@@ -36,12 +44,20 @@ func (s *Server) startOps(cfg *config.Config, dev bool) error {
 		return err
 	}
 	s.auditFile = audit
+	auditors := ops.MultiAuditor{audit}
+	if s.BackOffice != nil {
+		if db, err := sql.Open("postgres", cfg.Database.URL); err == nil {
+			db.SetMaxOpenConns(2)
+			s.auditDB = db
+			auditors = append(auditors, &pgAuditor{db: db, log: logging.Sub(s.log, logging.Ops)})
+		}
+	}
 	src := ops.Sources{
 		Seq: s.Seq, Submit: s.Seq, Universe: s.Universe, Directory: s.Directory,
 		OE: s.OE, OEAcc: s.OEAcc, DC: s.DC, DCAcc: s.DCAcc,
 	}
 	src.Extra = append(src.Extra, s.opsExtra()...)
-	s.Ops, err = ops.Start(ops.Config{Addr: cfg.Ops.Addr, AdminToken: token}, src, audit, s.depth,
+	s.Ops, err = ops.Start(ops.Config{Addr: cfg.Ops.Addr, AdminToken: token}, src, auditors, s.depth,
 		logging.Sub(s.log, logging.Ops))
 	if err != nil {
 		return err
@@ -62,4 +78,28 @@ func (s *Server) opsExtra() []func(*ops.MetricsWriter) {
 		})
 	}
 	return out
+}
+
+// pgAuditor copies each admin action into the back office's audit_log
+// table. The fsynced file is the record of truth; a database that does not
+// answer costs a warn line, not the action.
+type pgAuditor struct {
+	db  *sql.DB
+	log *zap.Logger
+}
+
+func (a *pgAuditor) Record(ctx context.Context, e ops.AuditEntry) error {
+	details, _ := json.Marshal(map[string]string{"params": e.Params})
+	var seq any
+	if e.Seq != 0 {
+		seq = int64(e.Seq)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err := a.db.ExecContext(ctx, `INSERT INTO audit_log (at, actor, source, action, target, details, outcome, seq)
+		VALUES ($1, $2, 'http', $3, $4, $5, $6, $7)`, e.Time, e.Operator, e.Action, e.Target, string(details), e.Outcome, seq)
+	if err != nil {
+		a.log.Warn("audit_log not written (the audit file has the entry)", zap.String("action", e.Action), zap.Error(err))
+	}
+	return nil
 }

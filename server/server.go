@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,6 +57,7 @@ type Server struct {
 
 	depth     *ops.DepthFollower
 	auditFile *ops.FileAuditor
+	auditDB   *sql.DB
 	MD        *fix.MarketData
 
 	// BackOffice is the PostgreSQL projection (server/backoffice.go).
@@ -390,6 +392,9 @@ func (s *Server) Close() error {
 		s.wg.Wait()
 		if s.auditFile != nil {
 			_ = s.auditFile.Close()
+		}
+		if s.auditDB != nil {
+			_ = s.auditDB.Close()
 		}
 	})
 	return err
