@@ -56,6 +56,8 @@ func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
 		cfg.FIX.DropCopyMaxBacklog = o.dcBacklog
 	}
 	cfg.Log.Level = "warn"
+	// No back office here: these tests are about FIX (backoffice/ tests it).
+	cfg.Database.URL = "postgres://postgres@127.0.0.1:1/none?sslmode=disable"
 	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1})
 	if err != nil {
 		t.Fatalf("start venue: %v", err)

@@ -110,6 +110,13 @@ func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
 		mw.Metric("venue_fix_sessions_connected", "gauge", "FIX sessions logged on.", float64(m.SessionsOnline), "kind", "drop-copy")
 		mw.Metric("venue_fix_drop_copy_cuts_total", "counter", "Drop-copy sessions disconnected for not reading.", float64(m.Cuts))
 	}
+	if s.src.MD != nil {
+		m := s.src.MD.Stats()
+		mw.Metric("venue_fix_sessions_connected", "gauge", "FIX sessions logged on.", float64(m.Sessions), "kind", "market-data")
+		mw.Metric("venue_md_subscriptions", "gauge", "Market-data subscriptions.", float64(m.Subscriptions))
+		mw.Metric("venue_md_messages_out_total", "counter", "Market-data messages sent.", float64(m.MessagesOut))
+		mw.Metric("venue_md_cuts_total", "counter", "Market-data sessions cut for not reading.", float64(m.Cut))
+	}
 	for _, acc := range []struct {
 		kind string
 		a    *fix.Acceptor

@@ -58,6 +58,7 @@ type Sources struct {
 	OEAcc     *fix.Acceptor
 	DC        *fix.DropCopy
 	DCAcc     *fix.Acceptor
+	MD        *fix.MarketData
 	// Ready says why the venue is not ready ("" when it is).
 	Ready func() string
 	// Extra metrics in Prometheus text format, appended (e.g. projector lag).

@@ -98,6 +98,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		`venue_book_levels{symbol="BTC-USD",side="bid"} 1`,
 		`venue_book_quantity{symbol="BTC-USD",side="bid"} 0.01`,
 		`venue_fix_guard_cuts_total{kind="order-entry"} 0`,
+		`venue_fix_sessions_connected{kind="market-data"} 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics without %q:\n%s", want, body)

@@ -54,7 +54,7 @@ func (s *Server) startOps(cfg *config.Config, dev bool) error {
 	}
 	src := ops.Sources{
 		Seq: s.Seq, Submit: s.Seq, Universe: s.Universe, Directory: s.Directory,
-		OE: s.OE, OEAcc: s.OEAcc, DC: s.DC, DCAcc: s.DCAcc,
+		OE: s.OE, OEAcc: s.OEAcc, DC: s.DC, DCAcc: s.DCAcc, MD: s.MD,
 	}
 	src.Extra = append(src.Extra, s.opsExtra()...)
 	s.Ops, err = ops.Start(ops.Config{Addr: cfg.Ops.Addr, AdminToken: token}, src, auditors, s.depth,

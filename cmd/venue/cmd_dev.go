@@ -98,6 +98,9 @@ func printDev(out io.Writer, srv *server.Server, dataDir string) {
 	if srv.DCAcc != nil {
 		fmt.Fprintf(out, "FIX 4.4 drop copy on %s (sequence numbers kept across logons: log on with 141=N to get what you missed)\n", srv.DCAcc.Addr())
 	}
+	if srv.MD != nil {
+		fmt.Fprintf(out, "FIX 4.4 market data on %s (MarketDataRequest 35=V: snapshot W, then incremental X)\n", srv.MD.Addr())
+	}
 	if srv.Ops != nil {
 		fmt.Fprintf(out, "ops HTTP on http://%s: /healthz /readyz /metrics; admin POST /admin/... with Authorization: Bearer %s and X-Operator: <your name>\n", srv.Ops.Addr(), srv.OpsToken)
 	}
@@ -105,8 +108,6 @@ func printDev(out io.Writer, srv *server.Server, dataDir string) {
 	for _, s := range srv.Directory.Sessions() {
 		note := ""
 		switch {
-		case s.Kind == refdata.MarketData:
-			note = " (not served yet)"
 		case s.Kind == refdata.DropCopy && s.TradeCaptureReports:
 			note = " (trades as TradeCaptureReports)"
 		}
