@@ -268,6 +268,9 @@ func (d *DropCopy) handle(p *sequencer.Published) int {
 			sent += d.trade(ev, i)
 			continue
 		}
+		if len(d.byFirm[d.firmOf(ev.Order.Account)]) == 0 {
+			continue // no drop copy for this firm: render nothing
+		}
 		for _, r := range d.orderReports(ev, i, reps[:0]) {
 			sent += d.deliver(r.v.Account, position{ev.Seq, i, 0}, func(bool) *quickfix.Message { return r.msg })
 		}
