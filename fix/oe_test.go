@@ -145,8 +145,8 @@ func (c *client) FromAdmin(msg *quickfix.Message, _ quickfix.SessionID) quickfix
 }
 func (c *client) FromApp(msg *quickfix.Message, _ quickfix.SessionID) quickfix.MessageRejectError {
 	c.hold.RLock()
-	c.hold.RUnlock()
 	c.in <- parse(msg)
+	c.hold.RUnlock()
 	return nil
 }
 

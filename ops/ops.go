@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -83,7 +82,6 @@ type Server struct {
 	ln    net.Listener
 	http  *http.Server
 	done  chan error
-	mu    sync.Mutex
 }
 
 // Start listens on cfg.Addr. depthSub is a sequencer subscription the
