@@ -90,6 +90,10 @@ type FIX struct {
 	LogonMaxFailures   int           `yaml:"logon_max_failures" mapstructure:"logon_max_failures"`
 	LogonFailureWindow time.Duration `yaml:"logon_failure_window" mapstructure:"logon_failure_window"`
 	LogonLockout       time.Duration `yaml:"logon_lockout" mapstructure:"logon_lockout"`
+	// OrderEntryMaxBacklog is how many reports may wait for one
+	// order-entry session's connection before the venue disconnects it
+	// (cancel-on-disconnect applies; the reports wait for its next Logon).
+	OrderEntryMaxBacklog int `yaml:"order_entry_max_backlog" mapstructure:"order_entry_max_backlog"`
 	// DropCopyMaxBacklog is how many reports a logged-on drop-copy session
 	// may have queued but not yet taken off its socket before the venue
 	// disconnects it (it catches up from the store when it logs on again).
@@ -178,6 +182,8 @@ func Default() Config {
 			LogonFailureWindow: 5 * time.Minute,
 			LogonLockout:       15 * time.Minute,
 			DropCopyMaxBacklog: 100_000,
+
+			OrderEntryMaxBacklog: 50_000,
 		},
 		Ops: Ops{Addr: "127.0.0.1:8080"},
 		Journal: Journal{
@@ -370,6 +376,9 @@ func (c *Config) Validate() error {
 
 	if c.FIX.ThrottlePerSecond <= 0 || c.FIX.ThrottlePerSecond > 10_000_000 {
 		bad("fix.throttle_per_second", "must be in [1, 10000000]")
+	}
+	if c.FIX.OrderEntryMaxBacklog <= 0 {
+		bad("fix.order_entry_max_backlog", "must be > 0")
 	}
 	if c.FIX.DropCopyMaxBacklog <= 0 {
 		bad("fix.drop_copy_max_backlog", "must be > 0")

@@ -59,6 +59,9 @@ type dcSession struct {
 	queued, written atomic.Int64
 	online          atomic.Bool
 	cutting         atomic.Bool
+	// out is the session's queue, drained into quickfixgo (and so into its
+	// store) by the session's own sender goroutine.
+	out chan *quickfix.Message
 }
 
 // position orders reports: by seq, then event index, then side (0 the
@@ -136,7 +139,9 @@ func NewDropCopy(cfg DropCopyConfig, dir *refdata.Directory, uni *refdata.Univer
 		if s.Kind != refdata.DropCopy {
 			continue
 		}
-		ds := &dcSession{info: s, qid: quickfix.SessionID{BeginString: quickfix.BeginStringFIX44, SenderCompID: cfg.CompID, TargetCompID: s.CompID}}
+		ds := &dcSession{info: s, qid: quickfix.SessionID{BeginString: quickfix.BeginStringFIX44, SenderCompID: cfg.CompID, TargetCompID: s.CompID},
+			out: make(chan *quickfix.Message, 2*cfg.MaxBacklog)}
+		go d.sender(ds)
 		d.sessions[s.CompID] = ds
 		d.byFirm[s.Firm] = append(d.byFirm[s.Firm], ds)
 	}
@@ -338,26 +343,36 @@ func cloneMsg(m *quickfix.Message) *quickfix.Message {
 	return c
 }
 
-// send queues m for s unless s already has it; a session whose socket
-// cannot keep up is cut (it catches up from the store at its next Logon).
+// send queues m for s unless s already has it. A logged-on session whose
+// backlog (queued here, plus handed to quickfixgo and not yet taken by its
+// connection's writer) passes MaxBacklog is not reading: it is cut, and
+// catches up from the store at its next Logon.
 func (d *DropCopy) send(s *dcSession, pos position, m *quickfix.Message) int {
 	if !pos.after(s.cursor) {
 		return 0
 	}
 	s.cursor = pos
-	if err := quickfix.SendToTarget(m, s.qid); err != nil {
-		d.log.Error("drop copy not stored", zap.String("comp_id", s.info.CompID), zap.Error(err))
-		return 0
-	}
-	if s.online.Load() && s.queued.Load()-s.written.Load() > int64(d.cfg.MaxBacklog) && s.cutting.CompareAndSwap(false, true) {
+	backlog := int64(len(s.out)) + s.queued.Load() - s.written.Load()
+	if s.online.Load() && backlog > int64(d.cfg.MaxBacklog) && s.cutting.CompareAndSwap(false, true) {
 		d.cuts.Add(1)
 		d.log.Warn("drop copy session cut: not reading", zap.String("comp_id", s.info.CompID),
-			zap.Int64("backlog", s.queued.Load()-s.written.Load()), zap.Int("max_backlog", d.cfg.MaxBacklog))
+			zap.Int64("backlog", backlog), zap.Int("max_backlog", d.cfg.MaxBacklog))
 		if d.acc != nil {
 			d.acc.Disconnect(s.qid)
 		}
 	}
+	s.out <- m
 	return 1
+}
+
+// sender hands a session's reports to quickfixgo, which stores each (and
+// sends it when the session is logged on), in order, for ever.
+func (d *DropCopy) sender(s *dcSession) {
+	for m := range s.out {
+		if err := quickfix.SendToTarget(m, s.qid); err != nil {
+			d.log.Error("drop copy not stored", zap.String("comp_id", s.info.CompID), zap.Error(err))
+		}
+	}
 }
 
 // tradeCapture renders a trade as a TradeCaptureReport (35=AE) with the

@@ -43,6 +43,7 @@ type OrderEntryMetrics struct {
 	MessagesIn       uint64
 	ReportsOut       uint64
 	Throttled        uint64
+	Cuts             uint64 // sessions disconnected for not reading
 	OrdersSubmitted  uint64
 	AckLatency       []uint64 // per LatencyBucketsMicros bucket
 	AckLatencySum    time.Duration
@@ -54,7 +55,7 @@ func (g *OrderEntry) Metrics() OrderEntryMetrics {
 	m := OrderEntryMetrics{
 		Logons: g.stats.logons.Load(), LogonFailures: g.stats.logonFailures.Load(),
 		MessagesIn: g.stats.messagesIn.Load(), ReportsOut: g.stats.reportsOut.Load(),
-		Throttled: g.stats.throttled.Load(), OrdersSubmitted: g.stats.orders.Load(),
+		Throttled: g.stats.throttled.Load(), OrdersSubmitted: g.stats.orders.Load(), Cuts: g.stats.cuts.Load(),
 	}
 	m.AckLatency, m.AckLatencySum = g.ackLatency.Snapshot()
 	g.mu.Lock()

@@ -1,10 +1,12 @@
 package fix_test
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"venue/config"
+	"venue/matching"
+	"venue/sequencer"
 	"venue/server"
 	"venue/spec"
 )
@@ -36,6 +40,7 @@ type venueOpts struct {
 	dataDir   string
 	throttle  int
 	dcBacklog int
+	oeBacklog int
 }
 
 func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
@@ -51,6 +56,9 @@ func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
 	cfg.Ops.Addr = freeAddr(t)
 	if o.throttle > 0 {
 		cfg.FIX.ThrottlePerSecond = o.throttle
+	}
+	if o.oeBacklog > 0 {
+		cfg.FIX.OrderEntryMaxBacklog = o.oeBacklog
 	}
 	if o.dcBacklog > 0 {
 		cfg.FIX.DropCopyMaxBacklog = o.dcBacklog
@@ -704,4 +712,61 @@ func TestRestartKeepsOrders(t *testing.T) {
 	if m := a2.expect("35=8", "11="+cl, "150=8"); m[103] != "6" {
 		t.Fatalf("duplicate after restart: %v", m)
 	}
+}
+
+// TestSlowOrderEntryReaderIsCut: a session that stops reading its reports
+// never slows matching or the other sessions: once its queue is full it is
+// disconnected, and its reports wait for its next Logon.
+func TestSlowOrderEntryReaderIsCut(t *testing.T) {
+	srv, cfg := startVenue(t, venueOpts{oeBacklog: 500})
+	a := newClient(t, cfg.FIX.OrderEntryAddr, "FIRM_A", "firm_a")
+	a.connect()
+	t.Cleanup(a.stop)
+	b := logon(t, cfg.FIX.OrderEntryAddr, "FIRM_B")
+	c := logon(t, cfg.FIX.OrderEntryAddr, "FIRM_C")
+	a.hold.Lock() // FIRM_A's application stops taking messages
+
+	// 15,000 IOC orders of FIRM_A's session with nothing to meet: an ack
+	// and a cancel each, 30,000 reports for FIRM_A.
+	const n = 15_000
+	done := make(chan sequencer.Result, n)
+	for i := 0; i < n; i++ {
+		cmd := matching.Command{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
+			Side: matching.Buy, Type: matching.Limit, TIF: matching.IOC, Px: 5_000_000, Qty: 10_000,
+			ClOrdID: "ioc" + strconv.Itoa(i)}
+		for {
+			err := srv.Seq.SubmitAsync(&cmd, func(r sequencer.Result) { done <- r })
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, sequencer.ErrQueueFull) {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for i := 0; i < n; i++ {
+		if r := <-done; r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	// The other sessions trade as usual, the router not held up by FIRM_A.
+	for i := 0; i < 20; i++ {
+		sell := b.order("2", "0.01", "59000")
+		b.expect("35=8", "11="+sell, "150=0")
+		buy := c.order("1", "0.01", "59000")
+		if m := c.expect("35=8", "11="+buy, "150=F"); m[39] != "2" {
+			t.Fatalf("trade %d: %v", i, m)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.OE.Metrics().Cuts == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if srv.OE.Metrics().Cuts == 0 {
+		t.Fatal("the session that stopped reading was not cut")
+	}
+	a.hold.Unlock()
+	// It reconnects by itself and gets the newest reports, up to the last.
+	a.expect("35=8", "11=ioc"+strconv.Itoa(n-1), "150=4")
 }

@@ -40,7 +40,12 @@ type OrderEntryConfig struct {
 	// DoneOrdersKept bounds the finished orders the gateway remembers for
 	// status requests.
 	DoneOrdersKept int
-	Now            func() time.Time
+	// OutQueue bounds the reports waiting for one session's connection. A
+	// session that lets it fill is not reading: it is disconnected (its
+	// cancel-on-disconnect applies) and what was queued waits for its next
+	// Logon.
+	OutQueue int
+	Now      func() time.Time
 }
 
 // OrderEntry is the quickfix.Application of the order-entry acceptor.
@@ -60,16 +65,30 @@ type OrderEntry struct {
 	bootID     string
 	stats      oeStats
 	ackLatency Histogram // NewOrderSingle received -> its command durable
+	acc        *Acceptor // to disconnect a session that stops reading
+}
+
+// Attach gives order entry its acceptor, to disconnect sessions that stop
+// reading their reports.
+func (g *OrderEntry) Attach(acc *Acceptor) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.acc = acc
 }
 
 type oeStats struct {
-	logons, logonFailures, messagesIn, reportsOut, throttled, orders atomic.Uint64
+	logons, logonFailures, messagesIn, reportsOut, throttled, orders, cuts atomic.Uint64
 }
 
 // sessState is one order-entry session's live state.
 type sessState struct {
 	info refdata.Session
 	qid  quickfix.SessionID
+
+	// out is the session's queue of reports, drained by its own sender
+	// goroutine: the router never waits on a connection.
+	out     chan *quickfix.Message
+	cutting atomic.Bool
 
 	mu       sync.Mutex
 	online   bool
@@ -91,6 +110,9 @@ func NewOrderEntry(cfg OrderEntryConfig, dir *refdata.Directory, uni *refdata.Un
 	}
 	if cfg.DoneOrdersKept <= 0 {
 		cfg.DoneOrdersKept = 1_000_000
+	}
+	if cfg.OutQueue <= 0 {
+		cfg.OutQueue = 50_000
 	}
 	if cfg.LogonMaxFailures <= 0 {
 		cfg.LogonMaxFailures = 5
@@ -158,7 +180,9 @@ func (g *OrderEntry) state(comp string) *sessState {
 		qid:      quickfix.SessionID{BeginString: quickfix.BeginStringFIX44, SenderCompID: g.cfg.CompID, TargetCompID: comp},
 		cod:      info.CancelOnDisconnect,
 		throttle: throttle{rate: float64(g.cfg.ThrottlePerSecond)},
+		out:      make(chan *quickfix.Message, g.cfg.OutQueue),
 	}
+	go g.sender(st)
 	g.sessions[comp] = st
 	g.byID[info.ID] = st
 	return st
@@ -179,9 +203,40 @@ func (g *OrderEntry) stateByID(id matching.SessionID) *sessState {
 	return g.state(info.CompID)
 }
 
-// send delivers m to a session now, or keeps it for the session's next
-// Logon when it is not logged on.
+// send queues m for the session. A session whose queue is full has not
+// taken OutQueue reports off its connection: it is cut, and the router
+// waits only until its sender has moved them to pending (which a
+// logged-out session's sender does at once).
 func (g *OrderEntry) send(st *sessState, m *quickfix.Message) {
+	select {
+	case st.out <- m:
+		return
+	default:
+	}
+	if st.cutting.CompareAndSwap(false, true) {
+		g.stats.cuts.Add(1)
+		g.log.Warn("order-entry session cut: not reading its reports", zap.String("comp_id", st.info.CompID),
+			zap.Int("queued", len(st.out)))
+		g.mu.Lock()
+		acc := g.acc
+		g.mu.Unlock()
+		if acc != nil {
+			acc.Disconnect(st.qid)
+		}
+	}
+	st.out <- m
+}
+
+// sender delivers a session's queued reports in order, for ever.
+func (g *OrderEntry) sender(st *sessState) {
+	for m := range st.out {
+		g.deliver(st, m)
+	}
+}
+
+// deliver sends m to the session now, or keeps it for the session's next
+// Logon when it is not logged on.
+func (g *OrderEntry) deliver(st *sessState, m *quickfix.Message) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.online {
@@ -211,6 +266,7 @@ func (g *OrderEntry) OnLogon(id quickfix.SessionID) {
 	}
 	st.mu.Lock()
 	st.online = true
+	st.cutting.Store(false)
 	pending := st.pending
 	st.pending, st.dropped = nil, 0
 	for _, m := range pending {

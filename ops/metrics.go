@@ -95,6 +95,7 @@ func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
 		mw.Metric("venue_fix_messages_in_total", "counter", "Application messages received.", float64(m.MessagesIn), "kind", "order-entry")
 		mw.Metric("venue_fix_reports_out_total", "counter", "Reports sent to order-entry sessions.", float64(m.ReportsOut))
 		mw.Metric("venue_fix_throttled_total", "counter", "Messages refused by the per-session throttle.", float64(m.Throttled))
+		mw.Metric("venue_fix_order_entry_cuts_total", "counter", "Order-entry sessions disconnected for not reading their reports.", float64(m.Cuts))
 		mw.Metric("venue_fix_logons_total", "counter", "Logons accepted.", float64(m.Logons))
 		mw.Metric("venue_fix_logon_failures_total", "counter", "Logons refused.", float64(m.LogonFailures))
 		mw.Metric("venue_fix_pending_reports", "gauge", "Reports kept for logged-out sessions.", float64(m.PendingForOnline))

@@ -136,6 +136,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		LogonMaxFailures:  cfg.FIX.LogonMaxFailures,
 		LogonWindow:       cfg.FIX.LogonFailureWindow,
 		LogonLockout:      cfg.FIX.LogonLockout,
+		OutQueue:          cfg.FIX.OrderEntryMaxBacklog,
 	}, s.Directory, s.Universe, s.Seq, fixLog)
 	sub := s.Seq.Subscribe("fix-order-entry", 1<<16)
 	s.OE.Seed(s.Engine) // nothing is submitted between Subscribe and here
@@ -177,6 +178,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	s.OE.Attach(s.OEAcc)
 	if err := s.startDropCopy(cfg, dict, fixLog); err != nil {
 		s.Close()
 		return nil, err
