@@ -43,6 +43,12 @@ type Firm struct {
 type Account struct {
 	Spec matching.AccountSpec
 	Name string
+	// KYCTier is the account's know-your-customer tier (the back office's
+	// accounts.kyc_tier); nothing enforces it yet.
+	KYCTier int
+	// Suspended accounts may cancel but not place or replace orders (an
+	// operator's `venue admin account suspend`, or a suspended firm).
+	Suspended bool
 }
 
 // Session is a FIX session's identity and entitlements.
@@ -56,6 +62,9 @@ type Session struct {
 	// CancelOnDisconnect is the session's default; Logon 8013 overrides.
 	CancelOnDisconnect bool
 	Suspended          bool
+	// ThrottlePerSecond is the session's own message rate limit (the back
+	// office's fix_sessions.throttle_per_second); 0: fix.throttle_per_second.
+	ThrottlePerSecond int
 	// TradeCaptureReports makes a drop-copy session receive trades as
 	// TradeCaptureReports (35=AE) instead of fill ExecutionReports.
 	TradeCaptureReports bool
@@ -93,10 +102,14 @@ func (d *Directory) PutFirm(f Firm) {
 	d.firms[f.ID] = f
 }
 
-// PutAccount adds or replaces an account.
+// PutAccount adds or replaces an account (a renamed account is no longer
+// found by its old name).
 func (d *Directory) PutAccount(a Account) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if old, ok := d.accounts[a.Spec.ID]; ok && old.Name != a.Name && d.accByNm[old.Name] == a.Spec.ID {
+		delete(d.accByNm, old.Name)
+	}
 	d.accounts[a.Spec.ID] = a
 	d.accByNm[a.Name] = a.Spec.ID
 }
@@ -106,6 +119,30 @@ func (d *Directory) PutSession(s Session) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.sessions[s.CompID] = s
+}
+
+// RemoveSession forgets a CompID: it can no longer log on. A connection
+// already logged on is not cut by this.
+func (d *Directory) RemoveSession(compID string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.sessions, compID)
+}
+
+// Firms returns every firm, ascending by id.
+func (d *Directory) Firms() []Firm {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]Firm, 0, len(d.firms))
+	for _, f := range d.firms {
+		out = append(out, f)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].ID < out[j-1].ID; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
 }
 
 // Session returns the session of a CompID.
