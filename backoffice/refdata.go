@@ -139,16 +139,19 @@ func bootstrap(ctx context.Context, tx *sql.Tx, uni *refdata.Universe, dir *refd
 			status = "suspended"
 		}
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO fix_sessions (id, comp_id, kind, firm_id, default_account_id, password_hash, cancel_on_disconnect, status)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			INSERT INTO fix_sessions (id, comp_id, kind, firm_id, default_account_id, password_hash, cancel_on_disconnect,
+				status, trade_capture_reports)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (id) DO UPDATE SET comp_id = EXCLUDED.comp_id, kind = EXCLUDED.kind,
 				firm_id = EXCLUDED.firm_id, default_account_id = EXCLUDED.default_account_id,
-				cancel_on_disconnect = EXCLUDED.cancel_on_disconnect, updated_at = now()
+				cancel_on_disconnect = EXCLUDED.cancel_on_disconnect,
+				trade_capture_reports = EXCLUDED.trade_capture_reports, updated_at = now()
 			WHERE (fix_sessions.comp_id, fix_sessions.kind, fix_sessions.firm_id, fix_sessions.default_account_id,
-				fix_sessions.cancel_on_disconnect) IS DISTINCT FROM (EXCLUDED.comp_id, EXCLUDED.kind,
-				EXCLUDED.firm_id, EXCLUDED.default_account_id, EXCLUDED.cancel_on_disconnect)`,
+				fix_sessions.cancel_on_disconnect, fix_sessions.trade_capture_reports) IS DISTINCT FROM (EXCLUDED.comp_id,
+				EXCLUDED.kind, EXCLUDED.firm_id, EXCLUDED.default_account_id, EXCLUDED.cancel_on_disconnect,
+				EXCLUDED.trade_capture_reports)`,
 			int64(ss.ID), ss.CompID, ss.Kind.String(), int64(ss.Firm), defAcct, string(ss.PasswordHash),
-			ss.CancelOnDisconnect, status); err != nil {
+			ss.CancelOnDisconnect, status, ss.TradeCaptureReports); err != nil {
 			return fmt.Errorf("session %s: %w", ss.CompID, err)
 		}
 		if ss.Kind == refdata.OrderEntry && ss.Account != 0 {
