@@ -155,6 +155,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	s.followRefdata(cfg)
 
 	s.followDepth()
 	// Market data seeds its books from the engine: before any acceptor

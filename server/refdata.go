@@ -1,0 +1,195 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"time"
+
+	"go.uber.org/zap"
+
+	"venue/backoffice"
+	"venue/config"
+	"venue/matching"
+	"venue/refdata"
+	"venue/sequencer"
+)
+
+// refdataPoll is how often the venue reads the directory from PostgreSQL.
+//
+// Polling, not LISTEN/NOTIFY: three small queries a second cost nothing
+// next to the projector, and a poll cannot miss a change, whether it was
+// made while the listener reconnected, by `venue admin` or by hand in
+// psql (which sends no NOTIFY unless a trigger does). A change reaches the
+// venue in at most a second plus the queries.
+const refdataPoll = time.Second
+
+// followRefdata makes the back office's firms, accounts and FIX sessions
+// the venue's directory: it reads them every refdataPoll once the back
+// office has connected (so the dev bootstrap has run) and applies the
+// differences. A new or changed account goes to the engine first
+// (CmdAddAccount through the sequencer, journaled like any command), then
+// into the directory; an order-entry session that becomes suspended is
+// disconnected. With database.required the first read happens here,
+// before the acceptors open, so no suspended session or account can slip
+// in during the first second.
+func (s *Server) followRefdata(cfg *config.Config) {
+	if s.BackOffice == nil {
+		return
+	}
+	f := &refdataFollower{s: s, url: cfg.Database.URL, log: s.log.Named("refdata")}
+	ctx, cancel := context.WithCancel(context.Background())
+	if cfg.Database.Required {
+		if err := f.poll(ctx); err != nil {
+			f.log.Warn("reference data not read from the back office", zap.Error(err))
+		}
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		defer f.close()
+		t := time.NewTicker(refdataPoll)
+		defer t.Stop()
+		go func() {
+			<-s.stop
+			cancel()
+		}()
+		failing := false
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+			}
+			switch s.BackOffice.Status().State {
+			case backoffice.StateCatchingUp, backoffice.StateLive:
+			default:
+				continue // not connected: the bootstrap may not have run
+			}
+			if err := f.poll(ctx); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				if !failing {
+					f.log.Warn("reference data not read from the back office, retrying", zap.Error(err))
+				}
+				failing = true
+				f.close()
+				continue
+			}
+			if failing {
+				f.log.Info("reference data read from the back office again")
+			}
+			failing = false
+		}
+	}()
+}
+
+type refdataFollower struct {
+	s     *Server
+	url   string
+	log   *zap.Logger
+	store *backoffice.Store
+}
+
+func (f *refdataFollower) close() {
+	if f.store != nil {
+		_ = f.store.Close()
+		f.store = nil
+	}
+}
+
+// poll reads the tables once and applies what changed.
+func (f *refdataFollower) poll(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if f.store == nil {
+		st, err := backoffice.Open(ctx, f.url)
+		if err != nil {
+			return err
+		}
+		st.DB().SetMaxOpenConns(1)
+		f.store = st
+	}
+	d, err := f.store.LoadDirectory(ctx)
+	if err != nil {
+		return err
+	}
+	return f.apply(d)
+}
+
+// apply makes the directory what d says. Firms and accounts missing from
+// d stay (the engine cannot forget an account; no admin command deletes
+// one); a session missing from d is removed, so a row deleted by hand
+// stops logging on.
+func (f *refdataFollower) apply(d *backoffice.Directory) error {
+	dir := f.s.Directory
+	for _, fm := range d.Firms {
+		if old, ok := dir.Firm(fm.ID); !ok || old != fm {
+			dir.PutFirm(fm)
+			f.log.Info("firm", zap.String("name", fm.Name), zap.Uint32("id", uint32(fm.ID)), zap.Bool("new", !ok))
+		}
+	}
+	for _, a := range d.Accounts {
+		old, ok := dir.Account(a.Spec.ID)
+		if ok && old == a {
+			continue
+		}
+		if !ok || old.Spec != a.Spec {
+			sp := a.Spec
+			if _, err := f.s.mustApply(&matching.Command{Kind: matching.CmdAddAccount, AccountSpec: &sp}); err != nil {
+				if errors.Is(err, sequencer.ErrClosed) || errors.Is(err, context.DeadlineExceeded) {
+					return err
+				}
+				// The engine refused it (e.g. a firm changed under an
+				// existing account): the venue keeps what it had.
+				f.log.Error("account refused by the engine", zap.String("account", a.Name), zap.Error(err))
+				continue
+			}
+		}
+		dir.PutAccount(a)
+		f.log.Info("account", zap.String("name", a.Name), zap.Uint32("id", uint32(a.Spec.ID)), zap.Bool("new", !ok),
+			zap.Bool("suspended", a.Suspended), zap.Uint8("fee_tier", a.Spec.FeeTier))
+	}
+	seen := make(map[string]bool, len(d.Sessions))
+	for _, ss := range d.Sessions {
+		seen[ss.CompID] = true
+		old, ok := dir.Session(ss.CompID)
+		if ok && sameSession(old, ss) {
+			continue
+		}
+		dir.PutSession(ss)
+		f.log.Info("session", zap.String("comp_id", ss.CompID), zap.Stringer("kind", ss.Kind), zap.Bool("new", !ok),
+			zap.Bool("suspended", ss.Suspended))
+		if ss.Suspended && (!ok || !old.Suspended) {
+			f.disconnect(ss)
+		}
+	}
+	for _, old := range dir.Sessions() {
+		if !seen[old.CompID] {
+			dir.RemoveSession(old.CompID)
+			f.log.Info("session removed", zap.String("comp_id", old.CompID))
+			f.disconnect(old)
+		}
+	}
+	return nil
+}
+
+// disconnect cuts a logged-on order-entry session that may no longer
+// trade (its cancel-on-disconnect applies). Drop-copy and market-data
+// sessions are refused at their next Logon.
+func (f *refdataFollower) disconnect(ss refdata.Session) {
+	if ss.Kind == refdata.OrderEntry {
+		if f.s.OE.Kick(ss.CompID) {
+			f.log.Info("suspended session disconnected", zap.String("comp_id", ss.CompID))
+		}
+	}
+}
+
+func sameSession(a, b refdata.Session) bool {
+	return a.CompID == b.CompID && a.ID == b.ID && a.Kind == b.Kind && a.Firm == b.Firm && a.Account == b.Account &&
+		bytes.Equal(a.PasswordHash, b.PasswordHash) && a.CancelOnDisconnect == b.CancelOnDisconnect &&
+		a.Suspended == b.Suspended && a.ThrottlePerSecond == b.ThrottlePerSecond &&
+		a.TradeCaptureReports == b.TradeCaptureReports
+}

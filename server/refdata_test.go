@@ -1,0 +1,272 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/lib/pq"
+	"golang.org/x/crypto/bcrypt"
+
+	"venue/backoffice"
+	"venue/config"
+	"venue/matching"
+	"venue/refdata"
+	"venue/server"
+)
+
+// freshDB creates an empty database on the test PostgreSQL
+// (VENUE_DATABASE_URL overrides 127.0.0.1:5432) and drops it at the end.
+func freshDB(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("VENUE_DATABASE_URL")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("srv_test_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+	admin := *u
+	admin.Path = "/postgres"
+	db, err := sql.Open("postgres", admin.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create database (is PostgreSQL running on %s?): %v", admin.Redacted(), err)
+	}
+	t.Cleanup(func() {
+		if db, err := sql.Open("postgres", admin.String()); err == nil {
+			_, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+			db.Close()
+		}
+	})
+	u.Path = "/" + name
+	return u.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// fixClient is a minimal FIX 4.4 initiator over a raw connection.
+type fixClient struct {
+	t    *testing.T
+	comp string
+	conn net.Conn
+	r    *bufio.Reader
+	seq  int
+}
+
+func dialFIX(t *testing.T, addr, comp string) *fixClient {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &fixClient{t: t, comp: comp, conn: conn, r: bufio.NewReader(conn)}
+}
+
+func (c *fixClient) send(msgType, fields string) {
+	c.t.Helper()
+	c.seq++
+	body := fmt.Sprintf("35=%s\x0149=%s\x0156=VENUE\x0134=%d\x0152=%s\x01%s", msgType, c.comp, c.seq,
+		time.Now().UTC().Format("20060102-15:04:05.000"), fields)
+	head := fmt.Sprintf("8=FIX.4.4\x019=%d\x01", len(body))
+	sum := 0
+	for _, b := range []byte(head + body) {
+		sum += int(b)
+	}
+	if _, err := fmt.Fprintf(c.conn, "%s%s10=%03d\x01", head, body, sum%256); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// read returns the next message of one of the types, skipping others
+// (heartbeats); nil if the connection ends first.
+func (c *fixClient) read(types ...string) map[int]string {
+	c.t.Helper()
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		m := map[int]string{}
+		for {
+			field, err := c.r.ReadString('\x01')
+			if err != nil {
+				return nil
+			}
+			k, v, _ := strings.Cut(strings.TrimSuffix(field, "\x01"), "=")
+			tag, _ := strconv.Atoi(k)
+			m[tag] = v
+			if tag == 10 {
+				break
+			}
+		}
+		for _, ty := range types {
+			if m[35] == ty {
+				return m
+			}
+		}
+	}
+}
+
+func (c *fixClient) logon(password string) map[int]string {
+	c.t.Helper()
+	c.send("A", "98=0\x01108=30\x01141=Y\x01553="+c.comp+"\x01554="+password+"\x01")
+	return c.read("A", "5")
+}
+
+func (c *fixClient) order(clOrdID, account string) map[int]string {
+	c.t.Helper()
+	acct := ""
+	if account != "" {
+		acct = "1=" + account + "\x01"
+	}
+	c.send("D", acct+"11="+clOrdID+"\x0155=BTC-USD\x0154=1\x0138=0.001\x0140=2\x0144=60000\x0159=1\x0160="+
+		time.Now().UTC().Format("20060102-15:04:05.000")+"\x01")
+	return c.read("8")
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestVenueFollowsRefdata: a running venue picks up, without a restart,
+// a firm, account and order-entry session added in the back office (the
+// session logs on over FIX, the account trades once funded), refuses the
+// new orders of a suspended account with the reason, lets it trade again
+// when resumed, and refuses a suspended session at Logon.
+func TestVenueFollowsRefdata(t *testing.T) {
+	dbURL := freshDB(t)
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Database.URL, cfg.Database.Required = dbURL, true
+	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	cfg.Log.Level = "warn"
+	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+
+	ctx := context.Background()
+	st, err := backoffice.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	who := backoffice.Actor{Name: "tester", Source: "cli"}
+
+	// 1. a new firm, account and order-entry session.
+	if _, err := st.AddFirm(ctx, who, "FIRM_D"); err != nil {
+		t.Fatal(err)
+	}
+	acctID, err := st.AddAccount(ctx, who, backoffice.AccountInput{Firm: "FIRM_D", Name: "FIRM_D", STP: "N", MaxOpenOrders: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte("firm-d-secret"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddSession(ctx, who, backoffice.SessionInput{CompID: "FIRM_D", Kind: "order-entry", Firm: "FIRM_D",
+		Account: "FIRM_D", CancelOnDisconnect: true, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "session FIRM_D in the directory", func() bool { _, ok := srv.Directory.Session("FIRM_D"); return ok })
+	if a, ok := srv.Directory.AccountByName("FIRM_D"); !ok || a.Spec.ID != matching.AccountID(acctID) || a.Spec.Firm != 4 {
+		t.Fatalf("account FIRM_D in the directory: %+v %v", a, ok)
+	}
+	if f, ok := srv.Directory.Firm(4); !ok || f.Name != "FIRM_D" {
+		t.Errorf("firm 4: %+v %v", f, ok)
+	}
+	if m := dialFIX(t, cfg.FIX.OrderEntryAddr, "FIRM_D").logon("wrong-password"); m == nil || m[35] != "5" {
+		t.Errorf("wrong password: %v", m)
+	}
+	d := dialFIX(t, cfg.FIX.OrderEntryAddr, "FIRM_D")
+	if m := d.logon("firm-d-secret"); m == nil || m[35] != "A" {
+		t.Fatalf("FIRM_D logon: %v", m)
+	}
+	// The engine knows the account: unfunded it is refused for funds
+	// (103=3), funded it trades.
+	if m := d.order("d-1", ""); m[150] != "8" || m[103] != "3" {
+		t.Errorf("unfunded order: %v", m)
+	}
+	if _, err := srv.Seq.Submit(ctx, &matching.Command{Kind: matching.CmdDeposit, Account: matching.AccountID(acctID),
+		Asset: 1, Amount: 1 << 40, Key: "test:FIRM_D:USD"}); err != nil {
+		t.Fatal(err)
+	}
+	if m := d.order("d-2", "FIRM_D"); m[150] != "0" {
+		t.Errorf("funded order: %v", m)
+	}
+
+	// 2. a suspended account: new orders refused with the reason.
+	a := dialFIX(t, cfg.FIX.OrderEntryAddr, "FIRM_A")
+	if m := a.logon(refdata.DevPassword("FIRM_A")); m == nil || m[35] != "A" {
+		t.Fatalf("FIRM_A logon: %v", m)
+	}
+	if _, err := st.SetAccountStatus(ctx, who, "FIRM_A", backoffice.StatusSuspended); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "FIRM_A suspended", func() bool { x, _ := srv.Directory.AccountByName("FIRM_A"); return x.Suspended })
+	for _, acct := range []string{"", "FIRM_A"} { // the session's default account, then named
+		m := a.order("a-susp-"+acct, acct)
+		if m[150] != "8" || m[39] != "8" || m[103] != "99" || m[58] != "account FIRM_A is suspended" {
+			t.Errorf("order of a suspended account (Account %q): %v", acct, m)
+		}
+	}
+	if _, err := st.SetAccountStatus(ctx, who, "FIRM_A", backoffice.StatusActive); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "FIRM_A resumed", func() bool { x, _ := srv.Directory.AccountByName("FIRM_A"); return !x.Suspended })
+	if m := a.order("a-resumed", ""); m[150] != "0" {
+		t.Errorf("order after resume: %v", m)
+	}
+
+	// 3. a suspended session: disconnected, then refused at Logon.
+	if _, err := st.SetSessionStatus(ctx, who, "FIRM_D", backoffice.StatusSuspended); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "FIRM_D suspended", func() bool { s, _ := srv.Directory.Session("FIRM_D"); return s.Suspended })
+	if m := d.read("A", "8"); m != nil {
+		t.Errorf("suspended session still connected: %v", m)
+	}
+	if m := dialFIX(t, cfg.FIX.OrderEntryAddr, "FIRM_D").logon("firm-d-secret"); m == nil || m[35] != "5" || m[58] != "session FIRM_D is suspended" {
+		t.Errorf("suspended session logon: %v", m)
+	}
+	// 4. a new password, at once.
+	newHash, _ := bcrypt.GenerateFromPassword([]byte("firm-b-new-secret"), 4)
+	if _, err := st.SetSessionPassword(ctx, who, "FIRM_B", newHash); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "FIRM_B's password", func() bool { s, _ := srv.Directory.Session("FIRM_B"); return s.CheckPassword("firm-b-new-secret") })
+	if m := dialFIX(t, cfg.FIX.OrderEntryAddr, "FIRM_B").logon("firm_b"); m == nil || m[35] != "5" {
+		t.Errorf("old password: %v", m)
+	}
+	if m := dialFIX(t, cfg.FIX.OrderEntryAddr, "FIRM_B").logon("firm-b-new-secret"); m == nil || m[35] != "A" {
+		t.Errorf("new password: %v", m)
+	}
+}
