@@ -633,6 +633,9 @@ func (g *OrderEntry) decodeOrder(st *sessState, msg *quickfix.Message, prev *mat
 		}
 		f.account = a.Spec.ID
 	}
+	if a, ok := g.dir.Account(f.account); ok && a.Suspended {
+		return f, rejectf(99, "account %s is suspended", a.Name), nil
+	}
 	return f, nil, nil
 }
 
