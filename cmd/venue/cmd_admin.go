@@ -150,5 +150,6 @@ func newAdminCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.AddCommand(halt, resume, kill, unkill, mass, disconnect)
+	cmd.AddCommand(newAdminRefdataCmds(g)...)
 	return cmd
 }
