@@ -156,7 +156,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // TestVenueFollowsRefdata: a running venue picks up, without a restart,
 // a firm, account and order-entry session added in the back office (the
-// session logs on over FIX, the account trades once funded), refuses the
+// session logs on over FIX, the account trades once funded) and a
+// market-data session, refuses the
 // new orders of a suspended account with the reason, lets it trade again
 // when resumed, and refuses a suspended session at Logon.
 func TestVenueFollowsRefdata(t *testing.T) {
@@ -221,6 +222,16 @@ func TestVenueFollowsRefdata(t *testing.T) {
 	}
 	if m := d.order("d-2", "FIRM_D"); m[150] != "0" {
 		t.Errorf("funded order: %v", m)
+	}
+
+	// A new market-data session logs on too.
+	if _, err := st.AddSession(ctx, who, backoffice.SessionInput{CompID: "MD_D", Kind: "market-data", Firm: "FIRM_D",
+		PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "session MD_D in the directory", func() bool { _, ok := srv.Directory.Session("MD_D"); return ok })
+	if m := dialFIX(t, cfg.FIX.MarketDataAddr, "MD_D").logon("firm-d-secret"); m == nil || m[35] != "A" {
+		t.Errorf("MD_D logon: %v", m)
 	}
 
 	// 2. a suspended account: new orders refused with the reason.
