@@ -55,6 +55,9 @@ func (c *client) reports(t testing.TB, n int, conds ...string) []fixMsg {
 	var out []fixMsg
 	seen := map[string]bool{}
 	for len(out) < n {
+		if testing.Verbose() && len(out)%5000 == 0 {
+			t.Logf("%s: %d of %d reports", c.comp, len(out), n)
+		}
 		m := c.expect(conds...)
 		id := m[17]
 		if m[35] == "AE" {

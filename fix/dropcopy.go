@@ -179,19 +179,26 @@ func (d *DropCopy) Attach(acc *Acceptor) error {
 	return nil
 }
 
-// lastPosition scans the store backwards for the newest report it holds.
+// lastPosition finds the newest report in the store: in its last 4,096
+// messages, else (a long run of heartbeats at the end) in all of them. The
+// file store scans its index from the start on every read, so this reads
+// one range at a time, not chunks.
 func lastPosition(st quickfix.MessageStore) (position, error) {
-	const chunk = 512
-	for hi := st.NextSenderMsgSeqNum() - 1; hi >= 1; hi -= chunk {
-		lo := max(1, hi-chunk+1)
-		msgs, err := st.GetMessages(lo, hi)
+	last := st.NextSenderMsgSeqNum() - 1
+	for _, from := range []int{max(1, last-4095), 1} {
+		var found position
+		var ok bool
+		err := st.IterateMessages(from, last, func(msg []byte) error {
+			if p, is := reportPosition(msg); is {
+				found, ok = p, true
+			}
+			return nil
+		})
 		if err != nil {
 			return position{}, err
 		}
-		for k := len(msgs) - 1; k >= 0; k-- {
-			if p, ok := reportPosition(msgs[k]); ok {
-				return p, nil
-			}
+		if ok || from == 1 {
+			return found, nil
 		}
 	}
 	return position{}, nil

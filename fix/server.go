@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/quickfix/store/file"
@@ -160,10 +161,11 @@ type storeCapture struct {
 }
 
 func (c *storeCapture) Create(id quickfix.SessionID) (quickfix.MessageStore, error) {
-	st, err := c.inner.Create(id)
+	inner, err := c.inner.Create(id)
 	if err != nil {
 		return nil, err
 	}
+	st := &lockedStore{inner: inner}
 	c.mu.Lock()
 	c.stores[id.TargetCompID] = st
 	c.mu.Unlock()
@@ -206,4 +208,103 @@ func (a *Acceptor) Stop() error {
 	}
 	a.acc.Stop()
 	return err
+}
+
+// lockedStore serializes a message store. quickfixgo calls its store from
+// the session goroutine (Logon, resend) and from whoever calls
+// SendToTarget; the file store's in-memory cache has no lock of its own.
+type lockedStore struct {
+	mu    sync.Mutex
+	inner quickfix.MessageStore
+}
+
+func (s *lockedStore) NextSenderMsgSeqNum() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.NextSenderMsgSeqNum()
+}
+
+func (s *lockedStore) NextTargetMsgSeqNum() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.NextTargetMsgSeqNum()
+}
+
+func (s *lockedStore) IncrNextSenderMsgSeqNum() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.IncrNextSenderMsgSeqNum()
+}
+
+func (s *lockedStore) IncrNextTargetMsgSeqNum() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.IncrNextTargetMsgSeqNum()
+}
+
+func (s *lockedStore) SetNextSenderMsgSeqNum(n int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.SetNextSenderMsgSeqNum(n)
+}
+
+func (s *lockedStore) SetNextTargetMsgSeqNum(n int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.SetNextTargetMsgSeqNum(n)
+}
+
+func (s *lockedStore) CreationTime() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.CreationTime()
+}
+
+func (s *lockedStore) SetCreationTime(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inner.SetCreationTime(t)
+}
+
+func (s *lockedStore) SaveMessage(seq int, msg []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.SaveMessage(seq, msg)
+}
+
+func (s *lockedStore) SaveMessageAndIncrNextSenderMsgSeqNum(seq int, msg []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.SaveMessageAndIncrNextSenderMsgSeqNum(seq, msg)
+}
+
+// GetMessages and IterateMessages go to the file store without the lock:
+// they read the store's files through their own handles (after syncing
+// under the store's file lock) and touch none of its cached counters; the
+// callback sends, and sending uses the store. Each call scans the store's
+// header file from its start, so call them for whole ranges, not chunks.
+func (s *lockedStore) GetMessages(begin, end int) ([][]byte, error) {
+	return s.inner.GetMessages(begin, end)
+}
+
+func (s *lockedStore) IterateMessages(begin, end int, cb func([]byte) error) error {
+	return s.inner.IterateMessages(begin, end, cb)
+}
+
+func (s *lockedStore) Refresh() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.Refresh()
+}
+
+func (s *lockedStore) Reset() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.Reset()
+}
+
+func (s *lockedStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.Close()
 }

@@ -86,7 +86,16 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Fatalf("readyz: %d %q", code, body)
 	}
 	order(t, srv, "m1")
-	code, body := call(t, "GET", base+"/metrics", "", "")
+	// The depth view follows the sequencer asynchronously: wait for it.
+	var code int
+	var body string
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		code, body = call(t, "GET", base+"/metrics", "", "")
+		if strings.Contains(body, `venue_book_levels{symbol="BTC-USD",side="bid"} 1`) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if code != 200 {
 		t.Fatalf("metrics: %d", code)
 	}

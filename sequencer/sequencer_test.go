@@ -191,10 +191,10 @@ func (f gatedFile) Sync() error {
 func TestNothingLeavesBeforeFsync(t *testing.T) {
 	g := &gatedFS{FS: faultfs.New(), syncing: make(chan struct{}, 100), release: make(chan struct{})}
 	// Segment creation syncs too: let those through.
-	go func() {
-		for range g.syncing {
+	go func(syncing chan struct{}) {
+		for range syncing {
 		}
-	}()
+	}(g.syncing)
 	close(g.release)
 	s, _ := openT(t, &fakeEngine{}, Config{FS: g})
 	s.Submit(context.Background(), &matching.Command{Kind: matching.CmdClock}) // creates the segment
