@@ -65,10 +65,10 @@ func (g *OrderEntry) Metrics() OrderEntryMetrics {
 	}
 	g.mu.Unlock()
 	for _, st := range states {
-		st.mu.Lock()
-		if st.online {
+		if st.loggedOn.Load() {
 			m.SessionsOnline++
 		}
+		st.mu.Lock()
 		m.PendingForOnline += len(st.pending)
 		st.mu.Unlock()
 	}

@@ -82,13 +82,16 @@ type oeStats struct {
 
 // sessState is one order-entry session's live state.
 type sessState struct {
-	info refdata.Session
+	// info is the session's directory entry, replaced when the directory
+	// changes; read it with sess().
+	info atomic.Pointer[refdata.Session]
 	qid  quickfix.SessionID
 
 	// out is the session's queue of reports, drained by its own sender
 	// goroutine: the router never waits on a connection.
-	out     chan *quickfix.Message
-	cutting atomic.Bool
+	out      chan *quickfix.Message
+	cutting  atomic.Bool
+	loggedOn atomic.Bool // between OnLogon and OnLogout
 
 	mu       sync.Mutex
 	online   bool
@@ -157,6 +160,9 @@ func (g *OrderEntry) firmOf(acct matching.AccountID) matching.FirmID {
 	return 0
 }
 
+// sess is the session's current directory entry.
+func (st *sessState) sess() *refdata.Session { return st.info.Load() }
+
 // state returns the live state of an order-entry CompID, creating it from
 // the directory.
 func (g *OrderEntry) state(comp string) *sessState {
@@ -165,9 +171,7 @@ func (g *OrderEntry) state(comp string) *sessState {
 	st := g.sessions[comp]
 	if st != nil {
 		if info, ok := g.dir.Session(comp); ok {
-			st.mu.Lock()
-			st.info = info
-			st.mu.Unlock()
+			st.info.Store(&info)
 		}
 		return st
 	}
@@ -176,12 +180,12 @@ func (g *OrderEntry) state(comp string) *sessState {
 		return nil
 	}
 	st = &sessState{
-		info:     info,
 		qid:      quickfix.SessionID{BeginString: quickfix.BeginStringFIX44, SenderCompID: g.cfg.CompID, TargetCompID: comp},
 		cod:      info.CancelOnDisconnect,
 		throttle: throttle{rate: float64(g.cfg.ThrottlePerSecond)},
 		out:      make(chan *quickfix.Message, g.cfg.OutQueue),
 	}
+	st.info.Store(&info)
 	go g.sender(st)
 	g.sessions[comp] = st
 	g.byID[info.ID] = st
@@ -215,7 +219,7 @@ func (g *OrderEntry) send(st *sessState, m *quickfix.Message) {
 	}
 	if st.cutting.CompareAndSwap(false, true) {
 		g.stats.cuts.Add(1)
-		g.log.Warn("order-entry session cut: not reading its reports", zap.String("comp_id", st.info.CompID),
+		g.log.Warn("order-entry session cut: not reading its reports", zap.String("comp_id", st.sess().CompID),
 			zap.Int("queued", len(st.out)))
 		g.mu.Lock()
 		acc := g.acc
@@ -227,56 +231,98 @@ func (g *OrderEntry) send(st *sessState, m *quickfix.Message) {
 	st.out <- m
 }
 
-// sender delivers a session's queued reports in order, for ever.
+// logonMarker in a session's queue tells its sender that the session
+// logged on: send what is pending first, then the rest, in order.
+var logonMarker = quickfix.NewMessage()
+
+// sender delivers a session's queued reports in order, for ever. It alone
+// sends to the session, so quickfixgo blocking on a slow connection holds
+// up this session only.
 func (g *OrderEntry) sender(st *sessState) {
 	for m := range st.out {
+		if m == logonMarker {
+			g.flushPending(st)
+			continue
+		}
 		g.deliver(st, m)
 	}
 }
 
 // deliver sends m to the session now, or keeps it for the session's next
-// Logon when it is not logged on.
+// Logon when it is not logged on or being cut. No lock is held while
+// quickfixgo sends.
 func (g *OrderEntry) deliver(st *sessState, m *quickfix.Message) {
 	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.online {
-		if err := quickfix.SendToTarget(m, st.qid); err == nil {
-			g.stats.reportsOut.Add(1)
-			return
-		}
+	online := st.online && !st.cutting.Load()
+	if !online {
+		g.keep(st, m)
+		st.mu.Unlock()
+		return
 	}
+	st.mu.Unlock()
+	if err := quickfix.SendToTarget(m, st.qid); err == nil {
+		g.stats.reportsOut.Add(1)
+		return
+	}
+	st.mu.Lock()
+	g.keep(st, m)
+	st.mu.Unlock()
+}
+
+// keep adds m to the session's pending reports; st.mu is held.
+func (g *OrderEntry) keep(st *sessState, m *quickfix.Message) {
 	if len(st.pending) >= g.cfg.PendingMax {
 		st.pending = st.pending[1:]
 		st.dropped++
 		if st.dropped == 1 {
-			g.log.Warn("pending reports full: dropping the oldest", zap.String("comp_id", st.info.CompID), zap.Int("max", g.cfg.PendingMax))
+			g.log.Warn("pending reports full: dropping the oldest", zap.String("comp_id", st.sess().CompID), zap.Int("max", g.cfg.PendingMax))
 		}
 	}
 	st.pending = append(st.pending, m)
 }
 
+// flushPending runs on the sender at Logon: what the session missed goes
+// out before anything queued after the Logon.
+func (g *OrderEntry) flushPending(st *sessState) {
+	st.mu.Lock()
+	pending := st.pending
+	st.pending, st.dropped = nil, 0
+	st.online = st.loggedOn.Load()
+	st.mu.Unlock()
+	for i, m := range pending {
+		if err := quickfix.SendToTarget(m, st.qid); err != nil {
+			st.mu.Lock()
+			st.online = false
+			st.pending = append(pending[i:len(pending):len(pending)], st.pending...)
+			st.mu.Unlock()
+			g.log.Warn("pending reports not sent: kept for the next Logon", zap.String("comp_id", st.sess().CompID), zap.Error(err))
+			return
+		}
+		g.stats.reportsOut.Add(1)
+	}
+	if len(pending) > 0 {
+		g.log.Info("pending reports sent", zap.String("comp_id", st.sess().CompID), zap.Int("reports", len(pending)))
+	}
+}
+
 // OnCreate implements quickfix.Application.
 func (g *OrderEntry) OnCreate(quickfix.SessionID) {}
 
-// OnLogon sends what the session missed while logged out.
+// OnLogon sends what the session missed while logged out, through its
+// sender so that order is kept.
 func (g *OrderEntry) OnLogon(id quickfix.SessionID) {
 	st := g.state(id.TargetCompID)
 	if st == nil {
 		return
 	}
-	st.mu.Lock()
-	st.online = true
+	st.loggedOn.Store(true)
 	st.cutting.Store(false)
-	pending := st.pending
-	st.pending, st.dropped = nil, 0
-	for _, m := range pending {
-		if err := quickfix.SendToTarget(m, st.qid); err != nil {
-			g.log.Warn("send pending report", zap.String("comp_id", id.TargetCompID), zap.Error(err))
-		}
-	}
-	st.mu.Unlock()
+	st.out <- logonMarker
 	g.stats.logons.Add(1)
-	g.log.Info("logon", zap.String("comp_id", id.TargetCompID), zap.Int("pending_sent", len(pending)), zap.Bool("cancel_on_disconnect", st.cod))
+	st.mu.Lock()
+	cod := st.cod
+	st.mu.Unlock()
+	g.log.Info("logon", zap.String("comp_id", id.TargetCompID), zap.Bool("cancel_on_disconnect", cod))
 }
 
 // OnLogout cancels the session's resting orders when cancel-on-disconnect
@@ -286,11 +332,11 @@ func (g *OrderEntry) OnLogout(id quickfix.SessionID) {
 	if st == nil {
 		return
 	}
+	was := st.loggedOn.Swap(false)
 	st.mu.Lock()
-	was := st.online
 	st.online = false
 	cod := st.cod
-	info := st.info
+	info := *st.sess()
 	st.mu.Unlock()
 	g.log.Info("logout", zap.String("comp_id", id.TargetCompID), zap.Bool("cancel_on_disconnect", cod && was))
 	if !was || !cod {
@@ -300,9 +346,20 @@ func (g *OrderEntry) OnLogout(id quickfix.SessionID) {
 		Kind: matching.CmdMassCancel, Session: info.ID, Firm: info.Firm,
 		OnlySession: true, Reason: matching.ReasonDisconnect,
 	}
-	if err := g.seq.SubmitAsync(&cmd, nil); err != nil {
-		g.log.Error("cancel on disconnect not submitted", zap.String("comp_id", id.TargetCompID), zap.Error(err))
-	}
+	// A full queue must not leave the orders resting: retry for a minute.
+	go func() {
+		for deadline := time.Now().Add(time.Minute); ; {
+			err := g.seq.SubmitAsync(&cmd, nil)
+			if err == nil {
+				return
+			}
+			if !errors.Is(err, sequencer.ErrQueueFull) || time.Now().After(deadline) {
+				g.log.Error("cancel on disconnect not submitted: the session's orders rest", zap.String("comp_id", id.TargetCompID), zap.Error(err))
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
 }
 
 // ToAdmin implements quickfix.Application.
@@ -624,11 +681,11 @@ func (g *OrderEntry) decodeOrder(st *sessState, msg *quickfix.Message, prev *mat
 			return f, nil, quickfix.ValueIsIncorrect(tagSelfTradePrevent)
 		}
 	}
-	f.account = st.info.Account
+	f.account = st.sess().Account
 	if b.Has(tagAccount) {
 		name, _ := b.GetString(tagAccount)
 		a, ok := g.dir.AccountByName(name)
-		if !ok || a.Spec.Firm != st.info.Firm {
+		if !ok || a.Spec.Firm != st.sess().Firm {
 			return f, rejectf(15, "unknown account %q", name), nil
 		}
 		f.account = a.Spec.ID
@@ -673,14 +730,14 @@ func (g *OrderEntry) submitErr(st *sessState, err error) error {
 	if errors.Is(err, sequencer.ErrQueueFull) {
 		return errors.New("venue busy: the command queue is full, send again")
 	}
-	g.log.Error("submit", zap.String("comp_id", st.info.CompID), zap.Error(err))
+	g.log.Error("submit", zap.String("comp_id", st.sess().CompID), zap.Error(err))
 	return errors.New("venue is not accepting commands")
 }
 
 func (g *OrderEntry) newOrder(st *sessState, msg *quickfix.Message) quickfix.MessageRejectError {
 	cl, _ := msg.Body.GetString(tagClOrdID)
 	if possDup(msg) {
-		if v, _, ok := g.orders.byClOrdID(st.info.ID, cl); ok {
+		if v, _, ok := g.orders.byClOrdID(st.sess().ID, cl); ok {
 			g.send(st, g.execReport(&v, fmt.Sprintf("ST%s-%d", g.bootID, g.rejectSeq.Add(1)), 'I', g.cfg.Now().UnixNano()))
 			return nil
 		}
@@ -694,7 +751,7 @@ func (g *OrderEntry) newOrder(st *sessState, msg *quickfix.Message) quickfix.Mes
 		return nil
 	}
 	cmd := matching.Command{
-		Kind: matching.CmdNewOrder, Session: st.info.ID, Firm: st.info.Firm, Account: f.account,
+		Kind: matching.CmdNewOrder, Session: st.sess().ID, Firm: st.sess().Firm, Account: f.account,
 		Symbol: f.sym.Spec.ID, Side: f.side, Type: f.typ, TIF: f.tif, STP: f.stp, PostOnly: f.postOnly,
 		Px: f.px, StopPx: f.stop, Qty: f.qty, ExpireTime: f.expire, ClOrdID: cl,
 	}
@@ -732,7 +789,7 @@ func (g *OrderEntry) cancel(st *sessState, msg *quickfix.Message) quickfix.Messa
 		return nil
 	}
 	cmd := matching.Command{
-		Kind: matching.CmdCancel, Session: st.info.ID, Firm: st.info.Firm,
+		Kind: matching.CmdCancel, Session: st.sess().ID, Firm: st.sess().Firm,
 		OrderID: id, ClOrdID: cl, OrigClOrdID: orig,
 	}
 	if err := g.submit(st, &cmd); err != nil {
@@ -750,10 +807,10 @@ func (g *OrderEntry) replace(st *sessState, msg *quickfix.Message) quickfix.Mess
 	}
 	var prev *matching.OrderView
 	if id != 0 {
-		if v, firm, ok := g.orders.byOrderID(id); ok && firm == st.info.Firm {
+		if v, firm, ok := g.orders.byOrderID(id); ok && firm == st.sess().Firm {
 			prev = &v
 		}
-	} else if v, _, ok := g.orders.byClOrdID(st.info.ID, orig); ok {
+	} else if v, _, ok := g.orders.byClOrdID(st.sess().ID, orig); ok {
 		prev = &v
 	}
 	f, rej, rerr := g.decodeOrder(st, msg, prev)
@@ -769,7 +826,7 @@ func (g *OrderEntry) replace(st *sessState, msg *quickfix.Message) quickfix.Mess
 		return nil
 	}
 	cmd := matching.Command{
-		Kind: matching.CmdReplace, Session: st.info.ID, Firm: st.info.Firm, Account: f.account,
+		Kind: matching.CmdReplace, Session: st.sess().ID, Firm: st.sess().Firm, Account: f.account,
 		Symbol: f.sym.Spec.ID, Side: f.side, Type: f.typ, TIF: f.tif, STP: f.stp, PostOnly: f.postOnly,
 		Px: f.px, StopPx: f.stop, Qty: f.qty, ExpireTime: f.expire,
 		OrderID: id, ClOrdID: cl, OrigClOrdID: orig,
@@ -794,11 +851,11 @@ func (g *OrderEntry) status(st *sessState, msg *quickfix.Message) quickfix.Messa
 	if idOK && id != 0 {
 		v, firm, found = g.orders.byOrderID(id)
 	} else if idOK {
-		v, firm, found = g.orders.byClOrdID(st.info.ID, cl)
+		v, firm, found = g.orders.byClOrdID(st.sess().ID, cl)
 	}
 	execID := fmt.Sprintf("ST%s-%d", g.bootID, g.rejectSeq.Add(1))
 	var m *quickfix.Message
-	if found && firm == st.info.Firm {
+	if found && firm == st.sess().Firm {
 		m = g.execReport(&v, execID, 'I', g.cfg.Now().UnixNano())
 	} else {
 		m = g.gatewayReject(st, msg, 0, "unknown order")
@@ -831,7 +888,7 @@ func (g *OrderEntry) massCancel(st *sessState, msg *quickfix.Message) quickfix.M
 		return nil
 	}
 	cmd := matching.Command{
-		Kind: matching.CmdMassCancel, Session: st.info.ID, Firm: st.info.Firm,
+		Kind: matching.CmdMassCancel, Session: st.sess().ID, Firm: st.sess().Firm,
 		ClOrdID: cl, Reason: matching.ReasonMassCancel,
 	}
 	switch typ {
@@ -858,7 +915,7 @@ func (g *OrderEntry) massCancel(st *sessState, msg *quickfix.Message) quickfix.M
 	if msg.Body.Has(tagAccount) {
 		name, _ := msg.Body.GetString(tagAccount)
 		a, ok := g.dir.AccountByName(name)
-		if !ok || a.Spec.Firm != st.info.Firm {
+		if !ok || a.Spec.Firm != st.sess().Firm {
 			return rejectMC(99, fmt.Sprintf("unknown account %q", name))
 		}
 		cmd.Account = a.Spec.ID
@@ -891,12 +948,12 @@ func (g *OrderEntry) massStatus(st *sessState, msg *quickfix.Message) quickfix.M
 	if msg.Body.Has(tagAccount) {
 		name, _ := msg.Body.GetString(tagAccount)
 		a, ok := g.dir.AccountByName(name)
-		if !ok || a.Spec.Firm != st.info.Firm {
+		if !ok || a.Spec.Firm != st.sess().Firm {
 			return quickfix.NewBusinessMessageRejectErrorWithRefID(fmt.Sprintf("unknown account %q", name), 0, reqID, nil)
 		}
 		acct = a.Spec.ID
 	}
-	open := g.orders.open(st.info.Firm, func(v *matching.OrderView) bool {
+	open := g.orders.open(st.sess().Firm, func(v *matching.OrderView) bool {
 		return (symID == 0 || v.Symbol == symID) && (acct == 0 || v.Account == acct)
 	})
 	now := g.cfg.Now().UnixNano()
