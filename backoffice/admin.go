@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/shopspring/decimal"
 
 	"venue/matching"
 	"venue/refdata"
@@ -75,6 +76,82 @@ const (
 	StatusActive    = "active"
 	StatusSuspended = "suspended"
 )
+
+// FeeTier is a fee schedule: rates in millionths of notional (1 bp = 100).
+type FeeTier struct {
+	Tier               uint8
+	MakerPpm, TakerPpm int64
+}
+
+// MaxFeeBps bounds a fee rate: 10,000 bp is the whole notional.
+const MaxFeeBps = 10_000
+
+// ParseFeeBps reads a fee rate in basis points ("1", "2.5", "0.25") as
+// millionths of notional, exactly: a finer rate than 0.01 bp is refused,
+// never rounded.
+func ParseFeeBps(field, v string) (int64, error) {
+	d, err := decimal.NewFromString(strings.TrimSpace(v))
+	if err != nil || v == "" {
+		return 0, fieldErr(field, strconv.Quote(v), "not a number of basis points")
+	}
+	if d.IsNegative() || d.GreaterThan(decimal.NewFromInt(MaxFeeBps)) {
+		return 0, fieldErr(field, v, "must be 0..%d basis points", MaxFeeBps)
+	}
+	ppm := d.Mul(decimal.NewFromInt(100))
+	if !ppm.IsInteger() {
+		return 0, fieldErr(field, v, "must be a whole number of 0.01 bp")
+	}
+	return ppm.IntPart(), nil
+}
+
+// SetFeeTier is `fee-tier set`: creates or changes the rates of a tier.
+// The running venue sets them in the engine within a second; fees of
+// trades already done do not change.
+func (s *Store) SetFeeTier(ctx context.Context, who Actor, tier int, makerBps, takerBps string) (string, error) {
+	var before error
+	var maker, taker int64
+	if tier < 0 || tier >= matching.MaxFeeTiers {
+		before = fieldErr("--tier", strconv.Itoa(tier), "must be 0..%d", matching.MaxFeeTiers-1)
+	}
+	if before == nil {
+		maker, before = ParseFeeBps("--maker-bps", makerBps)
+	}
+	if before == nil {
+		taker, before = ParseFeeBps("--taker-bps", takerBps)
+	}
+	details := map[string]any{"tier": tier, "maker_bps": makerBps, "taker_bps": takerBps}
+	return s.admin(ctx, who, "fee-tier.set", strconv.Itoa(tier), details, before,
+		func(tx *sql.Tx) (string, error) {
+			_, err := tx.ExecContext(ctx, `INSERT INTO fee_tiers (tier, maker_ppm, taker_ppm) VALUES ($1, $2, $3)
+				ON CONFLICT (tier) DO UPDATE SET maker_ppm = EXCLUDED.maker_ppm, taker_ppm = EXCLUDED.taker_ppm,
+					updated_at = now()`, tier, maker, taker)
+			return "ok", err
+		})
+}
+
+// ListFeeTiers lists the fee schedules by tier.
+func (s *Store) ListFeeTiers(ctx context.Context) ([]FeeTier, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT tier, maker_ppm, taker_ppm FROM fee_tiers ORDER BY tier`)
+	if err != nil {
+		return nil, fmt.Errorf("backoffice: list fee tiers: %w", err)
+	}
+	defer rows.Close()
+	return scanFeeTiers(rows)
+}
+
+func scanFeeTiers(rows *sql.Rows) ([]FeeTier, error) {
+	var out []FeeTier
+	for rows.Next() {
+		var f FeeTier
+		var tier int
+		if err := rows.Scan(&tier, &f.MakerPpm, &f.TakerPpm); err != nil {
+			return nil, err
+		}
+		f.Tier = uint8(tier)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
 
 // AccountInput is `account add`.
 type AccountInput struct {
@@ -309,6 +386,12 @@ func (s *Store) AddAccount(ctx context.Context, who Actor, in AccountInput) (int
 			}
 			if exists {
 				return "", fieldErr("--name", in.Name, "an account of that name exists")
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM fee_tiers WHERE tier = $1)`, in.FeeTier).Scan(&exists); err != nil {
+				return "", err
+			}
+			if !exists {
+				return "", fieldErr("--fee-tier", strconv.Itoa(in.FeeTier), "has no fee schedule (venue admin fee-tier set)")
 			}
 			if id, err = nextID(ctx, tx, "accounts", int64(matching.FeeAccount)+1); err != nil {
 				return "", err
@@ -593,13 +676,14 @@ func (s *Store) ListSymbols(ctx context.Context) ([]SymbolRow, error) {
 // Directory is the venue's directory as the tables hold it: what the
 // running venue follows.
 type Directory struct {
+	FeeTiers []FeeTier
 	Firms    []refdata.Firm
 	Accounts []refdata.Account
 	Sessions []refdata.Session
 	ReadAt   time.Time
 }
 
-// LoadDirectory reads firms, accounts and FIX sessions in one consistent
+// LoadDirectory reads fee tiers, firms, accounts and FIX sessions in one consistent
 // snapshot (a read-only repeatable-read transaction). The venue's own firm
 // and reserved accounts are left out. An account of a suspended or closed
 // firm, and a closed one, count as suspended; so do the sessions.
@@ -617,7 +701,17 @@ func (s *Store) LoadDirectory(ctx context.Context) (*Directory, error) {
 }
 
 func (d *Directory) load(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM firms WHERE id <> 0 ORDER BY id`)
+	rows, err := tx.QueryContext(ctx, `SELECT tier, maker_ppm, taker_ppm FROM fee_tiers ORDER BY tier`)
+	if err != nil {
+		return err
+	}
+	d.FeeTiers, err = scanFeeTiers(rows)
+	rows.Close()
+	if err != nil {
+		return err
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT id, name FROM firms WHERE id <> 0 ORDER BY id`)
 	if err != nil {
 		return err
 	}

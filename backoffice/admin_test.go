@@ -3,6 +3,7 @@ package backoffice_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -61,6 +62,7 @@ func refRows(t *testing.T, db *sql.DB) string {
 		`SELECT id, comp_id, kind, firm_id, COALESCE(default_account_id, -1), password_hash, cancel_on_disconnect,
 			COALESCE(throttle_per_second, 0), trade_capture_reports, status FROM fix_sessions ORDER BY id`,
 		`SELECT session_id, account_id FROM fix_session_accounts ORDER BY 1, 2`,
+		`SELECT tier, maker_ppm, taker_ppm FROM fee_tiers ORDER BY 1`,
 		`SELECT id, name, tick FROM symbols ORDER BY id`,
 	} {
 		rows, err := db.Query(q)
@@ -137,6 +139,14 @@ func TestAdminRefusesBadInput(t *testing.T) {
 			_, err := st.AddAccount(ctx, who, acct(func(in *backoffice.AccountInput) { in.KYCTier = -1 }))
 			return err
 		}, "--kyc-tier -1: must be 0..9"},
+		{"account without fee schedule", func() error {
+			_, err := st.AddAccount(ctx, who, acct(func(in *backoffice.AccountInput) { in.FeeTier = 5 }))
+			return err
+		}, "--fee-tier 5: has no fee schedule"},
+		{"fee rate not a number", func() error { _, err := st.SetFeeTier(ctx, who, 1, "abc", "2"); return err }, `--maker-bps "abc": not a number of basis points`},
+		{"fee rate too fine", func() error { _, err := st.SetFeeTier(ctx, who, 1, "1", "0.001"); return err }, "--taker-bps 0.001: must be a whole number of 0.01 bp"},
+		{"fee rate negative", func() error { _, err := st.SetFeeTier(ctx, who, 1, "-1", "2"); return err }, "--maker-bps -1: must be 0..10000 basis points"},
+		{"fee tier out of range", func() error { _, err := st.SetFeeTier(ctx, who, 16, "1", "2"); return err }, "--tier 16: must be 0..15"},
 		{"account max open", func() error {
 			_, err := st.AddAccount(ctx, who, acct(func(in *backoffice.AccountInput) { in.MaxOpenOrders = 2_000_000 }))
 			return err
@@ -240,6 +250,9 @@ func TestAdminActions(t *testing.T) {
 	if err != nil || firm != 4 {
 		t.Fatalf("firm %d, %v", firm, err)
 	}
+	if _, err := st.SetFeeTier(ctx, who, 3, "0.5", "2.25"); err != nil {
+		t.Fatal(err)
+	}
 	acct, err := st.AddAccount(ctx, who, backoffice.AccountInput{Firm: "FIRM_D", Name: "FIRM_D", KYCTier: 2, FeeTier: 3, STP: "O", MaxOpenOrders: 50})
 	if err != nil || acct != 5 {
 		t.Fatalf("account %d, %v", acct, err)
@@ -289,6 +302,7 @@ func TestAdminActions(t *testing.T) {
 	rows.Close()
 	want := []string{
 		"alice cli firm.add FIRM_D ok",
+		"alice cli fee-tier.set 3 ok",
 		"alice cli account.add FIRM_D ok",
 		"alice cli session.add FIRM_D ok",
 		"alice cli session.add FIRM_D_DC ok",
@@ -335,6 +349,9 @@ func TestAdminActions(t *testing.T) {
 	if !sessions["FIRM_B_DC"].TradeCaptureReports || sessions["FIRM_A_DC"].TradeCaptureReports {
 		t.Errorf("dev drop copies' TradeCaptureReports not bootstrapped")
 	}
+	if fmt.Sprint(d.FeeTiers) != "[{0 100 200} {3 50 225}]" {
+		t.Errorf("fee tiers %v", d.FeeTiers)
+	}
 	if len(d.Firms) != 4 {
 		t.Errorf("firms %+v", d.Firms)
 	}
@@ -344,6 +361,7 @@ func TestAdminActions(t *testing.T) {
 		func() (int, error) { r, err := st.ListAccounts(ctx); return len(r), err },
 		func() (int, error) { r, err := st.ListSessions(ctx); return len(r), err },
 		func() (int, error) { r, err := st.ListSymbols(ctx); return len(r), err },
+		func() (int, error) { r, err := st.ListFeeTiers(ctx); return len(r), err },
 	} {
 		if n, err := list(); err != nil || n == 0 {
 			t.Errorf("list: %d rows, %v", n, err)
@@ -352,8 +370,8 @@ func TestAdminActions(t *testing.T) {
 }
 
 // TestBootstrapKeepsOperatorChanges: starting the venue again (Bootstrap
-// with freshly hashed dev passwords) reverts no suspension and no
-// password an operator set.
+// with freshly hashed dev passwords) reverts no suspension, password or
+// fee schedule an operator set.
 func TestBootstrapKeepsOperatorChanges(t *testing.T) {
 	st, db, uni := adminStore(t)
 	ctx := context.Background()
@@ -368,6 +386,9 @@ func TestBootstrapKeepsOperatorChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := st.AddFirm(ctx, who, "FIRM_D"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SetFeeTier(ctx, who, 0, "3", "4"); err != nil {
 		t.Fatal(err)
 	}
 	before := refRows(t, db)

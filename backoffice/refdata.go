@@ -70,6 +70,12 @@ func bootstrap(ctx context.Context, tx *sql.Tx, uni *refdata.Universe, dir *refd
 		}
 	}
 
+	// The dev fee schedule (tier 0), unless an operator set one.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO fee_tiers (tier, maker_ppm, taker_ppm) VALUES (0, $1, $2)
+		ON CONFLICT (tier) DO NOTHING`, refdata.DevMakerPpm, refdata.DevTakerPpm); err != nil {
+		return fmt.Errorf("fee tier 0: %w", err)
+	}
+
 	// Firms: the directory names them only through their accounts for
 	// now, so a firm is called like its first account (the dev firms'
 	// accounts are named like the firm).
