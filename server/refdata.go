@@ -17,15 +17,15 @@ import (
 
 // refdataPoll is how often the venue reads the directory from PostgreSQL.
 //
-// Polling, not LISTEN/NOTIFY: three small queries a second cost nothing
+// Polling, not LISTEN/NOTIFY: four small queries a second cost nothing
 // next to the projector, and a poll cannot miss a change, whether it was
 // made while the listener reconnected, by `venue admin` or by hand in
 // psql (which sends no NOTIFY unless a trigger does). A change reaches the
 // venue in at most a second plus the queries.
 const refdataPoll = time.Second
 
-// followRefdata makes the back office's firms, accounts and FIX sessions
-// the venue's directory: it reads them every refdataPoll once the back
+// followRefdata makes the back office's fee tiers, firms, accounts and FIX
+// sessions the venue's: it reads them every refdataPoll once the back
 // office has connected (so the dev bootstrap has run) and applies the
 // differences. A new or changed account goes to the engine first
 // (CmdAddAccount through the sequencer, journaled like any command), then
@@ -91,6 +91,7 @@ type refdataFollower struct {
 	url   string
 	log   *zap.Logger
 	store *backoffice.Store
+	fees  map[uint8]backoffice.FeeTier // as last set in the engine
 }
 
 func (f *refdataFollower) close() {
@@ -125,6 +126,27 @@ func (f *refdataFollower) poll(ctx context.Context) error {
 // stops logging on.
 func (f *refdataFollower) apply(d *backoffice.Directory) error {
 	dir := f.s.Directory
+	// Fee schedules first, so a new account's tier has its rates. The
+	// first poll sets every tier the table has (the engine started with
+	// the dev tier 0 of server.bootstrap).
+	if f.fees == nil {
+		f.fees = map[uint8]backoffice.FeeTier{}
+	}
+	for _, ft := range d.FeeTiers {
+		if old, ok := f.fees[ft.Tier]; ok && old == ft {
+			continue
+		}
+		if _, err := f.s.mustApply(&matching.Command{Kind: matching.CmdSetFeeTier, FeeTier: ft.Tier,
+			MakerPpm: ft.MakerPpm, TakerPpm: ft.TakerPpm}); err != nil {
+			if errors.Is(err, sequencer.ErrClosed) || errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			f.log.Error("fee tier refused by the engine", zap.Uint8("tier", ft.Tier), zap.Error(err))
+			continue
+		}
+		f.fees[ft.Tier] = ft
+		f.log.Info("fee tier", zap.Uint8("tier", ft.Tier), zap.Int64("maker_ppm", ft.MakerPpm), zap.Int64("taker_ppm", ft.TakerPpm))
+	}
 	for _, fm := range d.Firms {
 		if old, ok := dir.Firm(fm.ID); !ok || old != fm {
 			dir.PutFirm(fm)

@@ -135,11 +135,16 @@ func (c *fixClient) logon(password string) map[int]string {
 
 func (c *fixClient) order(clOrdID, account string) map[int]string {
 	c.t.Helper()
+	return c.orderSide(clOrdID, account, "1")
+}
+
+func (c *fixClient) orderSide(clOrdID, account, side string) map[int]string {
+	c.t.Helper()
 	acct := ""
 	if account != "" {
 		acct = "1=" + account + "\x01"
 	}
-	c.send("D", acct+"11="+clOrdID+"\x0155=BTC-USD\x0154=1\x0138=0.001\x0140=2\x0144=60000\x0159=1\x0160="+
+	c.send("D", acct+"11="+clOrdID+"\x0155=BTC-USD\x0154="+side+"\x0138=0.001\x0140=2\x0144=60000\x0159=1\x0160="+
 		time.Now().UTC().Format("20060102-15:04:05.000")+"\x01")
 	return c.read("8")
 }
@@ -157,7 +162,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // TestVenueFollowsRefdata: a running venue picks up, without a restart,
 // a firm, account and order-entry session added in the back office (the
 // session logs on over FIX, the account trades once funded) and a
-// market-data session, refuses the
+// market-data session, charges the new account its fee tier's rates, refuses the
 // new orders of a suspended account with the reason, lets it trade again
 // when resumed, and refuses a suspended session at Logon.
 func TestVenueFollowsRefdata(t *testing.T) {
@@ -185,7 +190,10 @@ func TestVenueFollowsRefdata(t *testing.T) {
 	if _, err := st.AddFirm(ctx, who, "FIRM_D"); err != nil {
 		t.Fatal(err)
 	}
-	acctID, err := st.AddAccount(ctx, who, backoffice.AccountInput{Firm: "FIRM_D", Name: "FIRM_D", STP: "N", MaxOpenOrders: 100})
+	if _, err := st.SetFeeTier(ctx, who, 1, "5", "10"); err != nil {
+		t.Fatal(err)
+	}
+	acctID, err := st.AddAccount(ctx, who, backoffice.AccountInput{Firm: "FIRM_D", Name: "FIRM_D", FeeTier: 1, STP: "N", MaxOpenOrders: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,8 +261,16 @@ func TestVenueFollowsRefdata(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "FIRM_A resumed", func() bool { x, _ := srv.Directory.AccountByName("FIRM_A"); return !x.Suspended })
-	if m := a.order("a-resumed", ""); m[150] != "0" {
+	// FIRM_A sells into FIRM_D's resting buy: FIRM_D pays tier 1's maker
+	// fee (5 bp of 60 USD), FIRM_A tier 0's taker fee (2 bp).
+	if m := a.orderSide("a-resumed", "", "2"); m[150] != "0" {
 		t.Errorf("order after resume: %v", m)
+	}
+	if m := a.read("8"); m[150] != "F" || m[12] != "0.012" {
+		t.Errorf("FIRM_A's fill: %v", m)
+	}
+	if m := d.read("8"); m[150] != "F" || m[11] != "d-2" || m[12] != "0.03" {
+		t.Errorf("FIRM_D's fill: %v", m)
 	}
 
 	// 3. a suspended session: disconnected, then refused at Logon.
