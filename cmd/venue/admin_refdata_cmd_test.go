@@ -84,6 +84,10 @@ func TestAdminRefdataCommands(t *testing.T) {
 		{"fee tier", "", []string{"account", "add", "--firm", "FIRM_D", "--name", "D1", "--fee-tier", "99"}, 1, "admin: account add: --fee-tier 99: must be 0..15"},
 		{"stp", "", []string{"account", "add", "--firm", "FIRM_D", "--name", "D1", "--stp", "Z"}, 1, `admin: account add: --stp "Z": must be O`},
 		{"malformed fee tier", "", []string{"account", "add", "--firm", "FIRM_D", "--name", "D1", "--fee-tier", "0.5"}, 1, `invalid argument "0.5" for "--fee-tier"`},
+		{"no fee schedule", "", []string{"account", "add", "--firm", "FIRM_D", "--name", "D1", "--fee-tier", "2"}, 1, "admin: account add: --fee-tier 2: has no fee schedule"},
+		{"malformed fee rate", "", []string{"fee-tier", "set", "--tier", "2", "--maker-bps", "1,5", "--taker-bps", "2"}, 1, `admin: fee-tier set: --maker-bps "1,5": not a number of basis points`},
+		{"fee tier set", "", []string{"fee-tier", "set", "--tier", "2", "--maker-bps", "0.5", "--taker-bps", "2.25"}, 0, "fee-tier.set 2: ok"},
+		{"fee tier list", "", []string{"fee-tier", "list"}, 0, "2     0.5        2.25"},
 		{"account", "", []string{"account", "add", "--firm", "FIRM_D", "--name", "D1", "--fee-tier", "2", "--stp", "b", "--kyc-tier", "1"}, 0, "account.add D1: ok (id 2)"},
 		{"session without password", "", []string{"session", "add", "--comp-id", "D1", "--kind", "order-entry", "--firm", "FIRM_D", "--account", "D1"}, 1,
 			"admin: session add: --password-stdin: required"},
@@ -126,9 +130,9 @@ func TestAdminRefdataCommands(t *testing.T) {
 		WHERE actor = 'alice' AND source = 'cli'`).Scan(&n, &refused); err != nil {
 		t.Fatal(err)
 	}
-	// 8 applied, 7 refused: the ones that reached the store (not the
+	// 9 applied, 9 refused: the ones that reached the store (not the
 	// missing or short password, not a flag cobra refused).
-	if n != 15 || refused != 7 {
+	if n != 18 || refused != 9 {
 		t.Errorf("audit: %d rows, %d refused", n, refused)
 	}
 	var details string

@@ -9,13 +9,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/bcrypt"
 
 	"venue/backoffice"
 )
 
-// newAdminRefdataCmds are `venue admin firm|account|session|symbol ...`:
+// newAdminRefdataCmds are `venue admin firm|account|session|symbol|fee-tier ...`:
 // the reference data in the back office's PostgreSQL (database.url),
 // written directly, one transaction per action with its audit_log row.
 // The running venue follows these tables (server/refdata.go), so a change
@@ -57,6 +58,7 @@ func newAdminRefdataCmds(g *globals) []*cobra.Command {
 		adminAccountCmd(with, table, printf),
 		adminSessionCmd(g, with, table, printf),
 		adminSymbolCmd(with, table),
+		adminFeeTierCmd(with, table, printf),
 	}
 }
 
@@ -343,5 +345,46 @@ func adminSymbolCmd(with withStore, table tableFn) *cobra.Command {
 		},
 	}
 	cmd.AddCommand(list)
+	return cmd
+}
+
+func adminFeeTierCmd(with withStore, table tableFn, printf printFn) *cobra.Command {
+	cmd := &cobra.Command{Use: "fee-tier", Short: "Fee schedules: the rates of each fee tier (back-office database)"}
+	var tier int
+	var maker, taker string
+	set := &cobra.Command{
+		Use: "set --tier N --maker-bps BPS --taker-bps BPS", Short: "Create or change a fee tier's rates", Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return with(c, "fee-tier set", func(ctx context.Context, st *backoffice.Store, who backoffice.Actor) error {
+				out, err := st.SetFeeTier(ctx, who, tier, maker, taker)
+				if err == nil {
+					printf(c, "fee-tier.set %d: %s", tier, out)
+				}
+				return err
+			})
+		},
+	}
+	set.Flags().IntVar(&tier, "tier", 0, "the tier, 0..15")
+	set.Flags().StringVar(&maker, "maker-bps", "", "maker fee in basis points of notional (0.01 bp steps), e.g. 1 or 0.5")
+	set.Flags().StringVar(&taker, "taker-bps", "", "taker fee in basis points of notional (0.01 bp steps), e.g. 2")
+	list := &cobra.Command{
+		Use: "list", Short: "List the fee tiers", Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return with(c, "fee-tier list", func(ctx context.Context, st *backoffice.Store, _ backoffice.Actor) error {
+				rows, err := st.ListFeeTiers(ctx)
+				if err != nil {
+					return err
+				}
+				bps := func(ppm int64) string { return decimal.New(ppm, -2).String() }
+				table(c, "TIER\tMAKER BPS\tTAKER BPS", func(w io.Writer) {
+					for _, r := range rows {
+						fmt.Fprintf(w, "%d\t%s\t%s\n", r.Tier, bps(r.MakerPpm), bps(r.TakerPpm))
+					}
+				})
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(set, list)
 	return cmd
 }
