@@ -291,3 +291,13 @@ func TestDropCopySlowReaderIsCut(t *testing.T) {
 		t.Fatalf("%d fills on the drop copy, want %d", fills, pairs)
 	}
 }
+
+// TestDropCopyRefusesReset: a drop-copy Logon with 141=Y would delete what
+// the back office has not read yet: refused with a Text.
+func TestDropCopyRefusesReset(t *testing.T) {
+	_, cfg := startVenue(t, venueOpts{})
+	typ, text := rawLogon(t, cfg.FIX.DropCopyAddr, "FIRM_A_DC", "firm_a_dc") // rawLogon sends 141=Y
+	if typ != "5" || !strings.Contains(text, "141") {
+		t.Fatalf("drop-copy Logon with 141=Y: 35=%s 58=%q", typ, text)
+	}
+}

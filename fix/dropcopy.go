@@ -484,6 +484,11 @@ func (d *DropCopy) FromAdmin(msg *quickfix.Message, id quickfix.SessionID) quick
 		}
 		return reject("bad credentials", text)
 	}
+	if v, err := msg.Body.GetString(quickfix.Tag(141)); err == nil && v == "Y" {
+		// A reset would delete the store: what the back office has not
+		// yet read would be gone, and sent again as new after a restart.
+		return reject("141=Y", "drop-copy sessions keep their sequence numbers: log on with ResetSeqNumFlag (141) N and resend what you missed")
+	}
 	if info.Suspended {
 		return reject("suspended", "session "+comp+" is suspended")
 	}

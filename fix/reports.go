@@ -226,7 +226,9 @@ func cancelRejectMsg(id matching.OrderID, cl, orig string, status matching.OrdSt
 }
 
 // massCancelReport renders the answer to an OrderMassCancelRequest.
-func massCancelReport(cmd *matching.Command, seq uint64, count int64, t int64, sym *refdata.Symbol) *quickfix.Message {
+// refused is the engine's reason when it refused the request (an unknown
+// account), else ReasonNone.
+func massCancelReport(cmd *matching.Command, seq uint64, count int64, t int64, sym *refdata.Symbol, refused matching.Reason) *quickfix.Message {
 	m := newMsg("r")
 	b := &m.Body
 	reqType := "7"
@@ -238,6 +240,11 @@ func massCancelReport(cmd *matching.Command, seq uint64, count int64, t int64, s
 	b.SetString(tagMassCancelReqType, reqType)
 	b.SetString(tagMassCancelResponse, reqType)
 	b.SetField(tagTotalAffected, quickfix.FIXInt(count))
+	if refused != matching.ReasonNone {
+		b.SetString(tagMassCancelResponse, "0")
+		b.SetInt(tagMassCancelRejRsn, 99)
+		b.SetString(tagText, refused.String())
+	}
 	if sym != nil {
 		b.SetString(tagSymbol, sym.Name)
 	}

@@ -58,7 +58,11 @@ func (g *OrderEntry) handle(p *sequencer.Published, out []addressed) []addressed
 		for i := range p.Events {
 			if ev := &p.Events[i]; ev.Kind == matching.EvMassCanceled {
 				sym, _ := g.uni.SymbolByID(p.Cmd.Symbol)
-				out = append(out, addressed{p.Cmd.Session, massCancelReport(&p.Cmd, p.Seq, ev.Count, ev.Time, sym)})
+				refused := matching.ReasonNone
+				if ev.Reason == matching.RejUnknownAccount {
+					refused = ev.Reason
+				}
+				out = append(out, addressed{p.Cmd.Session, massCancelReport(&p.Cmd, p.Seq, ev.Count, ev.Time, sym, refused)})
 				break
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"venue/fix"
@@ -16,62 +17,102 @@ import (
 
 // MetricsWriter writes the Prometheus text exposition format (version
 // 0.0.4). The format is a few lines per metric; writing it directly keeps
-// the venue free of a metrics client and its registry.
+// the venue free of a metrics client and its registry. Samples are grouped
+// by metric family (HELP and TYPE once, then every sample of the family),
+// whatever order they were added in.
 type MetricsWriter struct {
-	w    *bufio.Writer
-	seen map[string]bool
+	w     *bufio.Writer
+	order []string
+	fams  map[string]*family
 }
 
-// Metric writes one sample; the HELP and TYPE lines come once per name.
-func (m *MetricsWriter) Metric(name, typ, help string, value float64, labels ...string) {
-	if !m.seen[name] {
-		m.seen[name] = true
-		fmt.Fprintf(m.w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+type family struct {
+	help, typ string
+	lines     []string
+}
+
+func (m *MetricsWriter) family(name, typ, help string) *family {
+	if m.fams == nil {
+		m.fams = map[string]*family{}
 	}
-	m.sample(name, value, labels...)
+	f := m.fams[name]
+	if f == nil {
+		f = &family{typ: typ}
+		m.fams[name] = f
+		m.order = append(m.order, name)
+	}
+	if f.help == "" {
+		f.help = help
+	}
+	return f
 }
 
-func (m *MetricsWriter) sample(name string, value float64, labels ...string) {
-	m.w.WriteString(name)
+// Metric adds one sample.
+func (m *MetricsWriter) Metric(name, typ, help string, value float64, labels ...string) {
+	f := m.family(name, typ, help)
+	f.lines = append(f.lines, sample(name, value, labels...))
+}
+
+func sample(name string, value float64, labels ...string) string {
+	var b strings.Builder
+	b.WriteString(name)
 	if len(labels) > 0 {
-		m.w.WriteByte('{')
+		b.WriteByte('{')
 		for i := 0; i+1 < len(labels); i += 2 {
 			if i > 0 {
-				m.w.WriteByte(',')
+				b.WriteByte(',')
 			}
-			fmt.Fprintf(m.w, "%s=%q", labels[i], labels[i+1])
+			b.WriteString(labels[i])
+			b.WriteString(`="`)
+			b.WriteString(labelEscaper.Replace(labels[i+1]))
+			b.WriteByte('"')
 		}
-		m.w.WriteByte('}')
+		b.WriteByte('}')
 	}
-	m.w.WriteByte(' ')
-	m.w.WriteString(strconv.FormatFloat(value, 'g', -1, 64))
-	m.w.WriteByte('\n')
+	b.WriteByte(' ')
+	b.WriteString(strconv.FormatFloat(value, 'g', -1, 64))
+	return b.String()
 }
 
-// Histogram writes a histogram from per-bucket counts (not cumulative)
-// whose upper bounds are in seconds; counts has one more entry, +Inf.
+// labelEscaper escapes a label value as the text format wants: backslash,
+// double quote and line feed.
+var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+// Histogram adds a histogram from per-bucket counts (not cumulative) whose
+// upper bounds are in seconds; counts has one more entry, +Inf.
 func (m *MetricsWriter) Histogram(name, help string, boundsSec []float64, counts []uint64, sumSec float64) {
-	if !m.seen[name] {
-		m.seen[name] = true
-		fmt.Fprintf(m.w, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name)
-	}
+	f := m.family(name, "histogram", help)
 	var cum uint64
 	for i, b := range boundsSec {
 		cum += counts[i]
-		m.sample(name+"_bucket", float64(cum), "le", strconv.FormatFloat(b, 'g', -1, 64))
+		f.lines = append(f.lines, sample(name+"_bucket", float64(cum), "le", strconv.FormatFloat(b, 'g', -1, 64)))
 	}
 	for _, c := range counts[len(boundsSec):] {
 		cum += c
 	}
-	m.sample(name+"_bucket", float64(cum), "le", "+Inf")
-	m.sample(name+"_sum", sumSec)
-	m.sample(name+"_count", float64(cum))
+	f.lines = append(f.lines,
+		sample(name+"_bucket", float64(cum), "le", "+Inf"),
+		sample(name+"_sum", sumSec),
+		sample(name+"_count", float64(cum)))
+}
+
+// flush writes every family.
+func (m *MetricsWriter) flush() error {
+	for _, name := range m.order {
+		f := m.fams[name]
+		fmt.Fprintf(m.w, "# HELP %s %s\n# TYPE %s %s\n", name, f.help, name, f.typ)
+		for _, l := range f.lines {
+			m.w.WriteString(l)
+			m.w.WriteByte('\n')
+		}
+	}
+	return m.w.Flush()
 }
 
 func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	mw := &MetricsWriter{w: bufio.NewWriter(w), seen: map[string]bool{}}
-	defer mw.w.Flush()
+	mw := &MetricsWriter{w: bufio.NewWriter(w)}
+	defer func() { _ = mw.flush() }()
 
 	st := s.src.Seq.Stats()
 	mw.Metric("venue_commands_total", "counter", "Commands sequenced, journaled and applied.", float64(st.Commands))

@@ -255,6 +255,9 @@ func (s *Server) apply(r *http.Request, res *result, cmd *matching.Command, want
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	out, err := s.src.Submit.Submit(ctx, cmd)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return refuse(http.StatusGatewayTimeout, "outcome unknown: queued but not confirmed in time; it may still be applied (check the journal)")
+	}
 	if err != nil {
 		return refuse(http.StatusServiceUnavailable, "not applied: %v", err)
 	}
@@ -265,6 +268,9 @@ func (s *Server) apply(r *http.Request, res *result, cmd *matching.Command, want
 		}
 		if ev.Kind == want {
 			if want == matching.EvMassCanceled {
+				if ev.Reason == matching.RejUnknownAccount {
+					return refuse(http.StatusUnprocessableEntity, "refused by the engine: %s", ev.Reason)
+				}
 				res.Count = ev.Count
 			}
 			return nil

@@ -72,7 +72,9 @@ func (s *Symbol) QuoteDec(a int64) decimal.Decimal { return decimal.NewFromInt(a
 const AvgPxDigits = 10
 
 // AvgPx is notional / cum as a price: exact when it terminates within
-// AvgPxDigits more digits than the tick, else rounded half-even there.
+// AvgPxDigits more digits than the tick, else rounded there, half away
+// from zero (decimal.DivRound). A report's AvgPx is the only figure the
+// venue rounds, since sum(LastPx×LastQty)/CumQty need not terminate.
 func (s *Symbol) AvgPx(notional, cum int64) decimal.Decimal {
 	if cum == 0 {
 		return decimal.Zero
