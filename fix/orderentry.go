@@ -160,6 +160,14 @@ func (g *OrderEntry) firmOf(acct matching.AccountID) matching.FirmID {
 	return 0
 }
 
+// rateOf is a session's throttle: its own setting, else the venue's.
+func (g *OrderEntry) rateOf(info *refdata.Session) float64 {
+	if info.ThrottlePerSecond > 0 {
+		return float64(info.ThrottlePerSecond)
+	}
+	return float64(g.cfg.ThrottlePerSecond)
+}
+
 // sess is the session's current directory entry.
 func (st *sessState) sess() *refdata.Session { return st.info.Load() }
 
@@ -172,6 +180,9 @@ func (g *OrderEntry) state(comp string) *sessState {
 	if st != nil {
 		if info, ok := g.dir.Session(comp); ok {
 			st.info.Store(&info)
+			st.mu.Lock()
+			st.throttle.rate = g.rateOf(&info)
+			st.mu.Unlock()
 		}
 		return st
 	}
@@ -182,7 +193,7 @@ func (g *OrderEntry) state(comp string) *sessState {
 	st = &sessState{
 		qid:      quickfix.SessionID{BeginString: quickfix.BeginStringFIX44, SenderCompID: g.cfg.CompID, TargetCompID: comp},
 		cod:      info.CancelOnDisconnect,
-		throttle: throttle{rate: float64(g.cfg.ThrottlePerSecond)},
+		throttle: throttle{rate: g.rateOf(&info)},
 		out:      make(chan *quickfix.Message, g.cfg.OutQueue),
 	}
 	st.info.Store(&info)
@@ -471,7 +482,7 @@ func (g *OrderEntry) FromApp(msg *quickfix.Message, id quickfix.SessionID) (rej 
 }
 
 func (g *OrderEntry) throttled(st *sessState, mt string, msg *quickfix.Message) {
-	text := fmt.Sprintf("throttle: more than %d messages per second", g.cfg.ThrottlePerSecond)
+	text := fmt.Sprintf("throttle: more than %d messages per second", int(g.rateOf(st.sess())))
 	cl, _ := msg.Body.GetString(tagClOrdID)
 	switch mt {
 	case "D":
