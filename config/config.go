@@ -94,6 +94,10 @@ type FIX struct {
 	// order-entry session's connection before the venue disconnects it
 	// (cancel-on-disconnect applies; the reports wait for its next Logon).
 	OrderEntryMaxBacklog int `yaml:"order_entry_max_backlog" mapstructure:"order_entry_max_backlog"`
+	// MarketDataInterval is the least time between two market-data
+	// updates of one feed (conflation): levels go out with their latest
+	// size, trades all. 0 sends after every burst of commands.
+	MarketDataInterval time.Duration `yaml:"market_data_interval" mapstructure:"market_data_interval"`
 	// DropCopyMaxBacklog is how many reports a logged-on drop-copy session
 	// may have queued but not yet taken off its socket before the venue
 	// disconnects it (it catches up from the store when it logs on again).
@@ -184,6 +188,7 @@ func Default() Config {
 			DropCopyMaxBacklog: 100_000,
 
 			OrderEntryMaxBacklog: 50_000,
+			MarketDataInterval:   5 * time.Millisecond,
 		},
 		Ops: Ops{Addr: "127.0.0.1:8080"},
 		Journal: Journal{
@@ -376,6 +381,9 @@ func (c *Config) Validate() error {
 
 	if c.FIX.ThrottlePerSecond <= 0 || c.FIX.ThrottlePerSecond > 10_000_000 {
 		bad("fix.throttle_per_second", "must be in [1, 10000000]")
+	}
+	if c.FIX.MarketDataInterval < 0 || c.FIX.MarketDataInterval > time.Second {
+		bad("fix.market_data_interval", "must be in [0, 1s]")
 	}
 	if c.FIX.OrderEntryMaxBacklog <= 0 {
 		bad("fix.order_entry_max_backlog", "must be > 0")

@@ -53,6 +53,11 @@ type MarketDataConfig struct {
 	// MaxBurst bounds the published commands folded into one round of
 	// updates (1024): what the engine changed in a burst goes out netted.
 	MaxBurst int
+	// Interval, when > 0, is the least time between two rounds of updates
+	// (conflation): changes are folded in as they come and go out at most
+	// once per Interval per feed, each level with its latest size; trades
+	// are never netted. 0: a round after every burst.
+	Interval time.Duration
 	// ResendKept is how many sent messages each session keeps for resend
 	// (0: none, the default: a ResendRequest is answered with a gap fill;
 	// a client that missed market data sees the RptSeq gap and subscribes
@@ -334,6 +339,32 @@ func (md *MarketData) Stats() MarketDataStats {
 // times goes out once with its latest quantity. It returns when the
 // subscription ends: nil after the sequencer closed it cleanly.
 func (md *MarketData) Run(sub *sequencer.Subscription, stopped <-chan struct{}) error {
+	if md.cfg.Interval > 0 {
+		md.runConflated(sub)
+	} else {
+		md.runBursts(sub)
+	}
+	select {
+	case <-stopped:
+		return nil
+	default:
+	}
+	if r := sub.Reason(); r != "" && r != sequencer.ErrClosed.Error() {
+		md.log.Error("market data dropped by the sequencer: cutting every session", zap.String("reason", r))
+		md.mu.Lock()
+		md.down = r
+		for _, s := range md.sessions {
+			md.cut(s, "market data fell behind the engine")
+		}
+		md.reap()
+		md.mu.Unlock()
+		return ErrMarketDataBehind
+	}
+	return nil
+}
+
+// runBursts publishes after every burst of waiting commands.
+func (md *MarketData) runBursts(sub *sequencer.Subscription) {
 	for p := range sub.C {
 		md.mu.Lock()
 		md.apply(&p)
@@ -354,23 +385,38 @@ func (md *MarketData) Run(sub *sequencer.Subscription, stopped <-chan struct{}) 
 		md.flush()
 		md.mu.Unlock()
 	}
-	select {
-	case <-stopped:
-		return nil
-	default:
-	}
-	if r := sub.Reason(); r != "" && r != sequencer.ErrClosed.Error() {
-		md.log.Error("market data dropped by the sequencer: cutting every session", zap.String("reason", r))
-		md.mu.Lock()
-		md.down = r
-		for _, s := range md.sessions {
-			md.cut(s, "market data fell behind the engine")
+}
+
+// runConflated folds commands in as they come and publishes at most once
+// per Interval, and once more when the subscription ends.
+func (md *MarketData) runConflated(sub *sequencer.Subscription) {
+	tick := time.NewTicker(md.cfg.Interval)
+	defer tick.Stop()
+	dirty := false
+	for {
+		select {
+		case p, ok := <-sub.C:
+			if !ok {
+				if dirty {
+					md.mu.Lock()
+					md.flush()
+					md.mu.Unlock()
+				}
+				return
+			}
+			md.mu.Lock()
+			md.apply(&p)
+			md.mu.Unlock()
+			dirty = true
+		case <-tick.C:
+			if dirty {
+				md.mu.Lock()
+				md.flush()
+				md.mu.Unlock()
+				dirty = false
+			}
 		}
-		md.reap()
-		md.mu.Unlock()
-		return ErrMarketDataBehind
 	}
-	return nil
 }
 
 // apply folds one command's events into the books.
@@ -856,6 +902,14 @@ func (md *MarketData) request(comp string, msg *quickfix.Message) {
 	}
 	sub := &mdSub{reqID: r.reqID, sess: s}
 	now := md.cfg.Now().UnixNano()
+	// A snapshot shows the book as published: changes folded in and not
+	// yet sent (conflation) go out first, to the feeds that had them.
+	for _, b := range books {
+		if b.busy() {
+			md.flush()
+			break
+		}
+	}
 	for _, b := range books {
 		f := b.feeds[key]
 		if f == nil {

@@ -18,9 +18,13 @@ import (
 //
 //	go test ./fix/ -run '^$' -bench MDFanout -benchtime 200000x
 func BenchmarkMDFanout(b *testing.B) {
-	for _, n := range []int{0, 200} {
-		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
-			srv, cfg := startVenue(b, venueOpts{})
+	for _, c := range []struct {
+		n        int
+		interval time.Duration
+	}{{0, 0}, {200, 0}, {200, 5 * time.Millisecond}} {
+		n, interval := c.n, c.interval
+		b.Run(fmt.Sprintf("subscribers=%d/interval=%s", n, interval), func(b *testing.B) {
+			srv, cfg := startVenue(b, venueOpts{mdInterval: &interval})
 			comps := append([]string{"MD_1"}, addMDSessions(b, srv, max(n-1, 0))...)[:n]
 			var wg sync.WaitGroup
 			var mu sync.Mutex

@@ -41,6 +41,10 @@ type venueOpts struct {
 	throttle  int
 	dcBacklog int
 	oeBacklog int
+	// mdInterval overrides fix.market_data_interval when set.
+	mdInterval *time.Duration
+	// routerBuffer overrides server.Options.RouterBuffer.
+	routerBuffer int
 }
 
 func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
@@ -57,6 +61,9 @@ func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
 	if o.throttle > 0 {
 		cfg.FIX.ThrottlePerSecond = o.throttle
 	}
+	if o.mdInterval != nil {
+		cfg.FIX.MarketDataInterval = *o.mdInterval
+	}
 	if o.oeBacklog > 0 {
 		cfg.FIX.OrderEntryMaxBacklog = o.oeBacklog
 	}
@@ -66,7 +73,7 @@ func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
 	cfg.Log.Level = "warn"
 	// No back office here: these tests are about FIX (backoffice/ tests it).
 	cfg.Database.URL = "postgres://postgres@127.0.0.1:1/none?sslmode=disable"
-	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1})
+	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1, RouterBuffer: o.routerBuffer})
 	if err != nil {
 		t.Fatalf("start venue: %v", err)
 	}
@@ -769,4 +776,62 @@ func TestSlowOrderEntryReaderIsCut(t *testing.T) {
 	a.hold.Unlock()
 	// It reconnects by itself and gets the newest reports, up to the last.
 	a.expect("35=8", "11=ioc"+strconv.Itoa(n-1), "150=4")
+}
+
+// TestRouterCatchesUpFromJournal: a router that falls behind the sequencer
+// is dropped; it catches up from the journal, and the session gets every
+// report exactly once, in order, and the venue keeps running.
+func TestRouterCatchesUpFromJournal(t *testing.T) {
+	srv, cfg := startVenue(t, venueOpts{routerBuffer: 1})
+	a := logon(t, cfg.FIX.OrderEntryAddr, "FIRM_A")
+	// Rounds of 3,000 IOC orders, submitted as fast as the sequencer takes
+	// them, until the router has been dropped at least once.
+	const round = 3_000
+	n := 0
+	for r := 0; r < 10 && srv.Seq.Stats().SubscribersDropped == 0; r++ {
+		done := make(chan sequencer.Result, round)
+		for i := 0; i < round; i++ {
+			cmd := matching.Command{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
+				Side: matching.Buy, Type: matching.Limit, TIF: matching.IOC, Px: 5_000_000, Qty: 10_000,
+				ClOrdID: "r" + strconv.Itoa(n+i)}
+			for {
+				err := srv.Seq.SubmitAsync(&cmd, func(r sequencer.Result) { done <- r })
+				if err == nil {
+					break
+				}
+				if !errors.Is(err, sequencer.ErrQueueFull) {
+					t.Fatal(err)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		for i := 0; i < round; i++ {
+			if r := <-done; r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+		n += round
+	}
+	if srv.Seq.Stats().SubscribersDropped == 0 {
+		t.Fatal("no subscriber was dropped with a buffer of one command: the test tests nothing")
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 2*n; i++ {
+		m := a.expect("35=8")
+		if seen[m[17]] {
+			t.Fatalf("report %s twice", m[17])
+		}
+		seen[m[17]] = true
+		want := "r" + strconv.Itoa(i/2)
+		if m[11] != want {
+			t.Fatalf("report %d is for %s, want %s (order lost or out of order)", i, m[11], want)
+		}
+	}
+	select {
+	case err := <-srv.Err():
+		t.Fatalf("the venue stopped: %v", err)
+	default:
+	}
+	cl := a.order("1", "0.01", "58000")
+	a.expect("35=8", "11="+cl, "150=0")
 }

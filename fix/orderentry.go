@@ -66,6 +66,7 @@ type OrderEntry struct {
 	stats      oeStats
 	ackLatency Histogram // NewOrderSingle received -> its command durable
 	acc        *Acceptor // to disconnect a session that stops reading
+	lastSeq    atomic.Uint64
 }
 
 // Attach gives order entry its acceptor, to disconnect sessions that stop

@@ -30,13 +30,36 @@ func (g *OrderEntry) Route(sub *sequencer.Subscription, stopped <-chan struct{})
 	default:
 	}
 	if r := sub.Reason(); r != "" {
-		g.log.Error("router dropped by the sequencer", zap.String("reason", r))
+		g.log.Warn("router dropped by the sequencer", zap.String("reason", r))
 		return ErrRouterBehind
 	}
 	return nil
 }
 
+// LastSeq is the seq of the last command the router handled.
+func (g *OrderEntry) LastSeq() uint64 { return g.lastSeq.Load() }
+
+// CatchUp handles the commands (from, to] regenerated from the journal:
+// after the sequencer dropped the router for falling behind, before it
+// follows a new subscription, so no report is lost, only late.
+func (g *OrderEntry) CatchUp(journalDir string, from, to uint64) error {
+	if from > to {
+		return nil
+	}
+	var out []addressed
+	_, err := sequencer.ReplayEvents(nil, journalDir, from, to, func(p *sequencer.Published) error {
+		out = g.handle(p, out[:0])
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	g.log.Info("order entry caught up from the journal", zap.Uint64("from_seq", from), zap.Uint64("to_seq", to))
+	return nil
+}
+
 func (g *OrderEntry) handle(p *sequencer.Published, out []addressed) []addressed {
+	defer g.lastSeq.Store(p.Seq)
 	// 1. follow the engine.
 	for i := range p.Events {
 		ev := &p.Events[i]

@@ -28,6 +28,7 @@ func (s *Server) startMarketData(cfg *config.Config) error {
 		LogonMaxFailures: cfg.FIX.LogonMaxFailures,
 		LogonWindow:      cfg.FIX.LogonFailureWindow,
 		LogonLockout:     cfg.FIX.LogonLockout,
+		Interval:         cfg.FIX.MarketDataInterval,
 	}, s.Directory, s.Universe, mdLog)
 	if err != nil {
 		return err

@@ -35,6 +35,10 @@ type Options struct {
 	Dev bool
 	// BcryptCost hashes the dev passwords (default bcrypt.DefaultCost).
 	BcryptCost int
+	// RouterBuffer is the commands a FIX router may lag behind before the
+	// sequencer drops it and it catches up from the journal (default
+	// 262,144; tests make it small).
+	RouterBuffer int
 	// ClockTick is how often a Clock command carries time to the engine
 	// when nothing else does (GTD expiry); default 1s, negative: never.
 	ClockTick time.Duration
@@ -67,8 +71,14 @@ type Server struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	routeErr chan error
-	once     sync.Once
+	// routerBuffer is Options.RouterBuffer.
+	routerBuffer int
+	once         sync.Once
 }
+
+// routerBuffer is the commands a FIX router may lag behind the sequencer
+// before it is dropped (and catches up from the journal).
+const routerBuffer = 1 << 18
 
 // JournalDir is where the journal and snapshots of a data directory live.
 func JournalDir(dataDir string) string { return filepath.Join(dataDir, "journal") }
@@ -85,7 +95,10 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	if opts.ClockTick == 0 {
 		opts.ClockTick = time.Second
 	}
-	s := &Server{log: log, stop: make(chan struct{}), routeErr: make(chan error, 1)}
+	if opts.RouterBuffer <= 0 {
+		opts.RouterBuffer = routerBuffer
+	}
+	s := &Server{log: log, stop: make(chan struct{}), routeErr: make(chan error, 1), routerBuffer: opts.RouterBuffer}
 	var err error
 
 	// 1. reference data.
@@ -138,15 +151,35 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		LogonLockout:      cfg.FIX.LogonLockout,
 		OutQueue:          cfg.FIX.OrderEntryMaxBacklog,
 	}, s.Directory, s.Universe, s.Seq, fixLog)
-	sub := s.Seq.Subscribe("fix-order-entry", 1<<16)
+	sub := s.Seq.Subscribe("fix-order-entry", s.routerBuffer)
 	s.OE.Seed(s.Engine) // nothing is submitted between Subscribe and here
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.OE.Route(sub, s.stop); err != nil {
+		// A router that falls behind the sequencer is dropped by it; it
+		// then subscribes again and catches up from the journal: its
+		// reports are late, never lost, and the venue keeps running.
+		for {
+			if err := s.OE.Route(sub, s.stop); err == nil {
+				return
+			}
 			select {
-			case s.routeErr <- err:
+			case <-s.stop:
+				return
+			case <-s.Seq.Done():
+				return
 			default:
+			}
+			from := s.OE.LastSeq() + 1
+			sub = s.Seq.Subscribe("fix-order-entry", s.routerBuffer)
+			fixLog.Warn("order-entry router fell behind the sequencer: catching up from the journal", zap.Uint64("from_seq", from))
+			if err := s.OE.CatchUp(JournalDir(cfg.DataDir), from, sub.FirstSeq-1); err != nil {
+				sub.Close()
+				select {
+				case s.routeErr <- err:
+				default:
+				}
+				return
 			}
 		}
 	}()
@@ -214,7 +247,7 @@ func (s *Server) startDropCopy(cfg *config.Config, dict string, log *zap.Logger)
 	if len(comps) == 0 {
 		return nil
 	}
-	sub := s.Seq.Subscribe("fix-drop-copy", 1<<16)
+	sub := s.Seq.Subscribe("fix-drop-copy", s.routerBuffer)
 	var err error
 	s.DCAcc, err = fix.StartAcceptor(fix.AcceptorConfig{
 		Addr: cfg.FIX.DropCopyAddr, CompID: cfg.FIX.CompID, DictionaryPath: dict,
@@ -253,7 +286,7 @@ func (s *Server) startDropCopy(cfg *config.Config, dict string, log *zap.Logger)
 			default:
 			}
 			log.Warn("drop copy fell behind the sequencer: catching up from the journal")
-			sub = s.Seq.Subscribe("fix-drop-copy", 1<<16)
+			sub = s.Seq.Subscribe("fix-drop-copy", s.routerBuffer)
 			if err := s.DC.CatchUp(JournalDir(cfg.DataDir), sub.FirstSeq-1); err != nil {
 				sub.Close()
 				select {
