@@ -35,6 +35,9 @@ type Options struct {
 	Dev bool
 	// BcryptCost hashes the dev passwords (default bcrypt.DefaultCost).
 	BcryptCost int
+	// Clock is the venue's time in unix nanoseconds (default time.Now);
+	// tests move it.
+	Clock func() int64
 	// RouterBuffer is the commands a FIX router may lag behind before the
 	// sequencer drops it and it catches up from the journal (default
 	// 262,144; tests make it small).
@@ -73,6 +76,7 @@ type Server struct {
 	routeErr chan error
 	// routerBuffer is Options.RouterBuffer.
 	routerBuffer int
+	clockNow     func() int64
 	once         sync.Once
 }
 
@@ -97,6 +101,9 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	if opts.RouterBuffer <= 0 {
 		opts.RouterBuffer = routerBuffer
+	}
+	if opts.Clock == nil {
+		opts.Clock = func() int64 { return time.Now().UnixNano() }
 	}
 	s := &Server{log: log, stop: make(chan struct{}), routeErr: make(chan error, 1), routerBuffer: opts.RouterBuffer}
 	var err error
@@ -129,10 +136,23 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		SnapshotEvery: cfg.Snapshot.EveryCommands,
 		SegmentSize:   cfg.Journal.SegmentSizeBytes,
 		QueueDepth:    65_536,
+		Clock:         opts.Clock,
 		Logger:        slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slogLevel})),
 	})
 	if err != nil {
 		return nil, err
+	}
+
+	// 2b. a venue that was down over 00:00 UTC runs the missed day roll
+	// before anything else: Day orders expire, the ClOrdIDs are forgotten.
+	s.clockNow = opts.Clock
+	if last := s.Recovery.LastTime; last > 0 && utcDay(last).Before(utcDay(opts.Clock())) {
+		log.Info("the venue was down over midnight UTC: rolling the trading day",
+			zap.Time("last_command", time.Unix(0, last).UTC()))
+		if err := s.rollDay(); err != nil {
+			_ = s.Seq.Close()
+			return nil, fmt.Errorf("server: day roll: %w", err)
+		}
 	}
 
 	// 3. reference data and funding into the engine, once (idempotent).
@@ -372,17 +392,32 @@ func (s *Server) mustApply(cmd *matching.Command) (sequencer.Result, error) {
 	return res, nil
 }
 
+// utcDay is the UTC day of a unix-nanosecond time.
+func utcDay(nanos int64) time.Time { return time.Unix(0, nanos).UTC().Truncate(24 * time.Hour) }
+
+// rollDay closes every symbol's session (Day orders expire) and starts a
+// new trading day (ClOrdIDs may be reused), durably, in that order.
+func (s *Server) rollDay() error {
+	for _, sym := range s.Universe.Symbols {
+		if _, err := s.submit(&matching.Command{Kind: matching.CmdSessionClose, Symbol: sym.Spec.ID}); err != nil {
+			return err
+		}
+	}
+	_, err := s.submit(&matching.Command{Kind: matching.CmdNewDay})
+	return err
+}
+
 func (s *Server) clock(tick time.Duration) {
 	defer s.wg.Done()
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	day := time.Now().UTC().Truncate(24 * time.Hour)
+	day := utcDay(s.clockNow())
 	for {
 		select {
 		case <-s.stop:
 			return
-		case now := <-t.C:
-			today := now.UTC().Truncate(24 * time.Hour)
+		case <-t.C:
+			today := utcDay(s.clockNow())
 			if today.After(day) {
 				day = today
 				for _, sym := range s.Universe.Symbols {
