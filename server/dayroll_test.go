@@ -49,7 +49,7 @@ func TestDayRollAfterDowntime(t *testing.T) {
 		}
 		return res.Events[0]
 	}
-	yesterday := time.Now().UTC().Truncate(24*time.Hour).Add(-time.Hour).UnixNano() // 23:00 UTC yesterday
+	yesterday := time.Now().UTC().Truncate(24 * time.Hour).Add(-time.Hour).UnixNano() // 23:00 UTC yesterday
 	srv := start(func() int64 { return yesterday })
 	if ev := order(srv, "day-1", matching.Day); ev.Kind != matching.EvAccepted {
 		t.Fatalf("day order: %+v", ev)
