@@ -94,6 +94,10 @@ type FIX struct {
 	// order-entry session's connection before the venue disconnects it
 	// (cancel-on-disconnect applies; the reports wait for its next Logon).
 	OrderEntryMaxBacklog int `yaml:"order_entry_max_backlog" mapstructure:"order_entry_max_backlog"`
+	// ClientWriteTimeout bounds each write to a FIX client's connection: a
+	// client that takes nothing that long is disconnected (its session
+	// ends; cancel-on-disconnect applies).
+	ClientWriteTimeout time.Duration `yaml:"client_write_timeout" mapstructure:"client_write_timeout"`
 	// MarketDataInterval is the least time between two market-data
 	// updates of one feed (conflation): levels go out with their latest
 	// size, trades all. 0 sends after every burst of commands.
@@ -189,6 +193,7 @@ func Default() Config {
 
 			OrderEntryMaxBacklog: 50_000,
 			MarketDataInterval:   5 * time.Millisecond,
+			ClientWriteTimeout:   60 * time.Second,
 		},
 		Ops: Ops{Addr: "127.0.0.1:8080"},
 		Journal: Journal{
@@ -381,6 +386,9 @@ func (c *Config) Validate() error {
 
 	if c.FIX.ThrottlePerSecond <= 0 || c.FIX.ThrottlePerSecond > 10_000_000 {
 		bad("fix.throttle_per_second", "must be in [1, 10000000]")
+	}
+	if c.FIX.ClientWriteTimeout < 100*time.Millisecond || c.FIX.ClientWriteTimeout > time.Hour {
+		bad("fix.client_write_timeout", "must be in [100ms, 1h]")
 	}
 	if c.FIX.MarketDataInterval < 0 || c.FIX.MarketDataInterval > time.Second {
 		bad("fix.market_data_interval", "must be in [0, 1s]")

@@ -1,6 +1,7 @@
 package fix_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -45,6 +46,8 @@ type venueOpts struct {
 	mdInterval *time.Duration
 	// routerBuffer overrides server.Options.RouterBuffer.
 	routerBuffer int
+	// writeTimeout overrides fix.client_write_timeout.
+	writeTimeout time.Duration
 }
 
 func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
@@ -60,6 +63,9 @@ func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
 	cfg.Ops.Addr = freeAddr(t)
 	if o.throttle > 0 {
 		cfg.FIX.ThrottlePerSecond = o.throttle
+	}
+	if o.writeTimeout > 0 {
+		cfg.FIX.ClientWriteTimeout = o.writeTimeout
 	}
 	if o.mdInterval != nil {
 		cfg.FIX.MarketDataInterval = *o.mdInterval
@@ -834,4 +840,69 @@ func TestRouterCatchesUpFromJournal(t *testing.T) {
 	}
 	cl := a.order("1", "0.01", "58000")
 	a.expect("35=8", "11="+cl, "150=0")
+}
+
+// TestStuckClientIsCut: a client that keeps its connection open and takes
+// nothing off it is cut after fix.client_write_timeout: its session ends and
+// cancel-on-disconnect cancels its resting order.
+func TestStuckClientIsCut(t *testing.T) {
+	srv, cfg := startVenue(t, venueOpts{writeTimeout: 500 * time.Millisecond})
+	conn, err := net.Dial("tcp", cfg.FIX.OrderEntryAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.(*net.TCPConn).SetReadBuffer(4096)
+	logon := fmt.Sprintf("35=A\x0149=FIRM_A\x0156=VENUE\x0134=1\x0152=%s\x0198=0\x01108=30\x01141=Y\x01553=FIRM_A\x01554=firm_a\x01",
+		time.Now().UTC().Format("20060102-15:04:05.000"))
+	if _, err := conn.Write(frame(logon)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.OE.Metrics().SessionsOnline == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	submit := func(cmd matching.Command) {
+		if _, err := srv.Seq.Submit(context.Background(), &cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	submit(matching.Command{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
+		Side: matching.Buy, Type: matching.Limit, TIF: matching.GTC, Px: 5_000_000, Qty: 10_000, ClOrdID: "resting"})
+	// Watch for the cancel-on-disconnect of the resting order.
+	sub := srv.Seq.Subscribe("test-cod", 1<<17)
+	defer sub.Close()
+	cod := make(chan struct{})
+	go func() {
+		for p := range sub.C {
+			for _, ev := range p.Events {
+				if ev.Kind == matching.EvCanceled && ev.Order.ClOrdID == "resting" && ev.Reason == matching.ReasonDisconnect {
+					close(cod)
+					return
+				}
+			}
+		}
+	}()
+	// Reports it never reads, until its socket and the proxy's buffers are full.
+	for i := 0; i < 20_000 && srv.OE.Metrics().SessionsOnline > 0; i++ {
+		cmd := matching.Command{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
+			Side: matching.Buy, Type: matching.Limit, TIF: matching.IOC, Px: 5_000_000, Qty: 10_000,
+			ClOrdID: "stuck" + strconv.Itoa(i)}
+		for srv.Seq.SubmitAsync(&cmd, nil) != nil {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for srv.OE.Metrics().SessionsOnline > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if srv.OE.Metrics().SessionsOnline > 0 {
+		t.Fatal("a client that reads nothing is still logged on")
+	}
+	// Cancel-on-disconnect: the resting order goes.
+	select {
+	case <-cod:
+	case <-time.After(10 * time.Second):
+		t.Fatal("cancel-on-disconnect did not cancel the stuck client's resting order")
+	}
 }

@@ -37,6 +37,8 @@ type AcceptorConfig struct {
 	StoreDir       string
 	// LogFactory receives quickfixgo's session logs (default: none).
 	LogFactory quickfix.LogFactory
+	// ClientWriteTimeout: see guard.ProxyOptions.
+	ClientWriteTimeout time.Duration
 }
 
 // Acceptor is a quickfixgo acceptor on a loopback port reachable only by
@@ -140,7 +142,8 @@ func StartAcceptor(cfg AcceptorConfig, app quickfix.Application, log *zap.Logger
 	}
 	a := &Acceptor{acc: acc, stores: capture, done: make(chan error, 1)}
 	a.ln = guard.Listen(pub, cfg.Guard, log)
-	a.proxy = guard.NewProxy(a.ln, guard.ProxyOptions{Upstream: fmt.Sprintf("127.0.0.1:%d", port), SendProxyHeader: true}, log)
+	a.proxy = guard.NewProxy(a.ln, guard.ProxyOptions{Upstream: fmt.Sprintf("127.0.0.1:%d", port), SendProxyHeader: true,
+		ClientWriteTimeout: cfg.ClientWriteTimeout}, log)
 	go func() { a.done <- a.proxy.Serve() }()
 	return a, nil
 }

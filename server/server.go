@@ -227,6 +227,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	s.OEAcc, err = fix.StartAcceptor(fix.AcceptorConfig{
 		Addr: cfg.FIX.OrderEntryAddr, CompID: cfg.FIX.CompID, DictionaryPath: dict,
 		TLSCertFile: cfg.FIX.TLSCertFile, TLSKeyFile: cfg.FIX.TLSKeyFile,
+		ClientWriteTimeout: cfg.FIX.ClientWriteTimeout,
 	}, s.OE, fixLog)
 	if err != nil {
 		s.Close()
@@ -273,7 +274,7 @@ func (s *Server) startDropCopy(cfg *config.Config, dict string, log *zap.Logger)
 		Addr: cfg.FIX.DropCopyAddr, CompID: cfg.FIX.CompID, DictionaryPath: dict,
 		TLSCertFile: cfg.FIX.TLSCertFile, TLSKeyFile: cfg.FIX.TLSKeyFile,
 		StaticSessions: comps, StoreDir: filepath.Join(cfg.DataDir, "fix", "dropcopy"),
-		LogFactory: s.DC.LogFactory(),
+		LogFactory: s.DC.LogFactory(), ClientWriteTimeout: cfg.FIX.ClientWriteTimeout,
 	}, s.DC, log)
 	if err != nil {
 		sub.Close()

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ type Proxy struct {
 	ln              *Listener
 	upstream        string
 	sendProxyHeader bool
+	writeTimeout    time.Duration
 	log             *zap.Logger
 
 	mu     sync.Mutex
@@ -45,6 +47,39 @@ type ProxyOptions struct {
 	// SendProxyHeader writes a PROXY protocol v1 line first; the acceptor
 	// must run with UseTCPProxy=Y.
 	SendProxyHeader bool
+	// ClientWriteTimeout bounds each write to the client (default
+	// DefaultClientWriteTimeout): a client that takes nothing that long is
+	// cut.
+	ClientWriteTimeout time.Duration
+}
+
+// DefaultClientWriteTimeout is how long a write to a client may wait
+// before the proxy gives up on the client.
+const DefaultClientWriteTimeout = 60 * time.Second
+
+// copyWithDeadline copies src to dst, each write to dst bounded by timeout.
+func copyWithDeadline(dst, src net.Conn, timeout time.Duration) error {
+	buf := make([]byte, copyBufferSize)
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			_ = dst.SetWriteDeadline(time.Now().Add(timeout))
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if rerr != nil {
+			if errors.Is(rerr, io.EOF) {
+				return nil
+			}
+			return rerr
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // dialTimeout bounds the dial to the acceptor on loopback.
@@ -62,6 +97,7 @@ func NewProxy(ln *Listener, opts ProxyOptions, log *zap.Logger) *Proxy {
 		ln:              ln,
 		upstream:        opts.Upstream,
 		sendProxyHeader: opts.SendProxyHeader,
+		writeTimeout:    cmp.Or(opts.ClientWriteTimeout, DefaultClientWriteTimeout),
 		log:             log,
 		conns:           make(map[net.Conn]struct{}),
 	}
@@ -164,7 +200,13 @@ func (p *Proxy) pipe(client net.Conn) {
 	upDone := make(chan struct{})
 	go func() {
 		// The acceptor's side ends (logout, disconnect): end the client's.
-		_, _ = io.CopyBuffer(client, up, make([]byte, copyBufferSize))
+		// A client that takes nothing for ClientWriteTimeout is stuck: it
+		// is cut, so the venue's session ends (cancel-on-disconnect) instead
+		// of its writer waiting for ever.
+		if err := copyWithDeadline(client, up, p.writeTimeout); err != nil && isTimeout(err) {
+			p.log.Warn("fix guard: client not reading: cut", zap.String("remote", client.RemoteAddr().String()),
+				zap.Duration("write_timeout", p.writeTimeout))
+		}
 		_ = client.Close()
 		_ = up.Close()
 		close(upDone)
