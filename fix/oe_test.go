@@ -906,3 +906,19 @@ func TestStuckClientIsCut(t *testing.T) {
 		t.Fatal("cancel-on-disconnect did not cancel the stuck client's resting order")
 	}
 }
+
+// TestReplaceKeepsWhatItLeavesOut: a replace that omits TimeInForce and
+// ExpireTime keeps the order's (a GTD stays GTD with its expiry).
+func TestReplaceKeepsWhatItLeavesOut(t *testing.T) {
+	_, cfg := startVenue(t, venueOpts{})
+	a := logon(t, cfg.FIX.OrderEntryAddr, "FIRM_A")
+	expire := time.Now().UTC().Add(time.Hour).Format("20060102-15:04:05.000")
+	cl := a.order("1", "0.01", "59000", "59=6", "126="+expire)
+	ack := a.expect("35=8", "11="+cl, "150=0")
+	rep := a.nextID("r")
+	a.send("G", "11="+rep, "41="+cl, "55=BTC-USD", "54=1", now(), "38=0.02", "40=2", "44=59000")
+	r := a.expect("35=8", "11="+rep)
+	if r[150] != "5" || r[59] != "6" || r[126] != ack[126] || r[126] == "" {
+		t.Fatalf("replace of a GTD order without 59 and 126: %v (ack %v)", r, ack)
+	}
+}

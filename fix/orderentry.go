@@ -659,7 +659,9 @@ func (g *OrderEntry) decodeOrder(st *sessState, msg *quickfix.Message, prev *mat
 			return f, bad, nil
 		}
 	}
-	if f.tif == matching.GTD {
+	if f.tif == matching.GTD && !b.Has(tagExpireTime) && prev != nil && prev.TIF == matching.GTD {
+		f.expire = prev.ExpireTime // a replace that leaves 126 out keeps it
+	} else if f.tif == matching.GTD {
 		if !b.Has(tagExpireTime) {
 			return f, nil, quickfix.ConditionallyRequiredFieldMissing(tagExpireTime)
 		}
