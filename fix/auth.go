@@ -1,8 +1,13 @@
 package fix
 
 import (
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/quickfixgo/quickfix"
+
+	"venue/refdata"
 )
 
 // lockout counts wrong logons per CompID: MaxFailures within Window lock
@@ -87,4 +92,44 @@ func (t *throttle) allow(now time.Time) bool {
 	}
 	t.tokens--
 	return true
+}
+
+// kindName is how a Logon refusal names the port a CompID tried.
+var kindName = map[refdata.SessionKind]string{
+	refdata.OrderEntry: "order entry", refdata.DropCopy: "drop copy", refdata.MarketData: "market data",
+}
+
+// authenticate checks a Logon on a port of kind: the CompID must be in the
+// directory as a session of that kind, not locked out, Username (553) must
+// be the CompID and Password (554) match its hash, and the session must not
+// be suspended. It returns the session, or why not (for the log) and the
+// Text of the Logout. A wrong password counts towards the lockout; a
+// correct one clears the count. Order entry, drop copy and market data all
+// log on through here.
+func authenticate(dir *refdata.Directory, l *lockout, lockFor time.Duration, now time.Time,
+	msg *quickfix.Message, comp string, kind refdata.SessionKind) (info refdata.Session, reason, text string) {
+	info, ok := dir.Session(comp)
+	if !ok {
+		return info, "unknown CompID", "unknown CompID " + comp
+	}
+	if info.Kind != kind {
+		return info, "wrong port", fmt.Sprintf("CompID %s is a %s session, not %s", comp, info.Kind, kindName[kind])
+	}
+	if until, locked := l.locked(comp, now); locked {
+		return info, "locked", fmt.Sprintf("CompID %s is locked after repeated logon failures until %s", comp, until.UTC().Format(time.RFC3339))
+	}
+	user, _ := msg.Body.GetString(tagUsername)
+	pass, _ := msg.Body.GetString(tagPassword)
+	if user != comp || !info.CheckPassword(pass) {
+		text := "wrong Username (553) or Password (554)"
+		if l.fail(comp, now) {
+			text += fmt.Sprintf("; CompID locked for %s", lockFor)
+		}
+		return info, "bad credentials", text
+	}
+	if info.Suspended {
+		return info, "suspended", "session " + comp + " is suspended"
+	}
+	l.ok(comp)
+	return info, "", ""
 }

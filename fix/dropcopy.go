@@ -467,32 +467,19 @@ func (d *DropCopy) FromAdmin(msg *quickfix.Message, id quickfix.SessionID) quick
 		d.log.Warn("drop copy logon refused", zap.String("comp_id", comp), zap.String("reason", reason))
 		return quickfix.RejectLogon{Text: text}
 	}
-	info, ok := d.dir.Session(comp)
-	if !ok || d.sessions[comp] == nil {
-		return reject("unknown CompID", "unknown CompID "+comp)
-	}
-	now := d.cfg.Now()
-	if until, locked := d.auth.locked(comp, now); locked {
-		return reject("locked", fmt.Sprintf("CompID %s is locked after repeated logon failures until %s", comp, until.UTC().Format(time.RFC3339)))
-	}
-	user, _ := msg.Body.GetString(tagUsername)
-	pass, _ := msg.Body.GetString(tagPassword)
-	if user != comp || !info.CheckPassword(pass) {
-		text := "wrong Username (553) or Password (554)"
-		if d.auth.fail(comp, now) {
-			text += fmt.Sprintf("; CompID locked for %s", d.cfg.LogonLockout)
+	if d.sessions[comp] == nil {
+		if info, ok := d.dir.Session(comp); !ok || info.Kind == refdata.DropCopy {
+			return reject("unknown CompID", "unknown CompID "+comp)
 		}
-		return reject("bad credentials", text)
+	}
+	if _, reason, text := authenticate(d.dir, d.auth, d.cfg.LogonLockout, d.cfg.Now(), msg, comp, refdata.DropCopy); reason != "" {
+		return reject(reason, text)
 	}
 	if v, err := msg.Body.GetString(quickfix.Tag(141)); err == nil && v == "Y" {
 		// A reset would delete the store: what the back office has not
 		// yet read would be gone, and sent again as new after a restart.
 		return reject("141=Y", "drop-copy sessions keep their sequence numbers: log on with ResetSeqNumFlag (141) N and resend what you missed")
 	}
-	if info.Suspended {
-		return reject("suspended", "session "+comp+" is suspended")
-	}
-	d.auth.ok(comp)
 	return nil
 }
 

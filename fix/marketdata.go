@@ -704,35 +704,17 @@ func (md *MarketData) FromAdmin(msg *quickfix.Message, id quickfix.SessionID) qu
 		md.log.Warn("logon refused", zap.String("comp_id", comp), zap.String("reason", reason))
 		return quickfix.RejectLogon{Text: text}
 	}
-	info, ok := md.dir.Session(comp)
-	if !ok {
-		return reject("unknown CompID", "unknown CompID "+comp)
-	}
-	if info.Kind != refdata.MarketData {
-		return reject("wrong port", fmt.Sprintf("CompID %s is a %s session, not market data", comp, info.Kind))
-	}
-	md.mu.Lock()
-	down := md.down
-	md.mu.Unlock()
-	if down != "" {
-		return reject("market data down", "market data is unavailable")
-	}
-	if until, locked := md.auth.locked(comp, now); locked {
-		return reject("locked", fmt.Sprintf("CompID %s is locked after repeated logon failures until %s", comp, until.UTC().Format(time.RFC3339)))
-	}
-	user, _ := msg.Body.GetString(tagUsername)
-	pass, _ := msg.Body.GetString(tagPassword)
-	if user != comp || !info.CheckPassword(pass) {
-		text := "wrong Username (553) or Password (554)"
-		if md.auth.fail(comp, now) {
-			text += fmt.Sprintf("; CompID locked for %s", md.cfg.LogonLockout)
+	if info, ok := md.dir.Session(comp); ok && info.Kind == refdata.MarketData {
+		md.mu.Lock()
+		down := md.down
+		md.mu.Unlock()
+		if down != "" {
+			return reject("market data down", "market data is unavailable")
 		}
-		return reject("bad credentials", text)
 	}
-	if info.Suspended {
-		return reject("suspended", "session "+comp+" is suspended")
+	if _, reason, text := authenticate(md.dir, md.auth, md.cfg.LogonLockout, now, msg, comp, refdata.MarketData); reason != "" {
+		return reject(reason, text)
 	}
-	md.auth.ok(comp)
 	return nil
 }
 

@@ -397,29 +397,10 @@ func (g *OrderEntry) logon(msg *quickfix.Message, comp string) quickfix.MessageR
 		g.log.Warn("logon refused", zap.String("comp_id", comp), zap.String("reason", reason))
 		return quickfix.RejectLogon{Text: text}
 	}
-	info, ok := g.dir.Session(comp)
-	if !ok {
-		return reject("unknown CompID", "unknown CompID "+comp)
+	info, reason, text := authenticate(g.dir, g.auth, g.cfg.LogonLockout, now, msg, comp, refdata.OrderEntry)
+	if reason != "" {
+		return reject(reason, text)
 	}
-	if info.Kind != refdata.OrderEntry {
-		return reject("wrong port", fmt.Sprintf("CompID %s is a %s session, not order entry", comp, info.Kind))
-	}
-	if until, locked := g.auth.locked(comp, now); locked {
-		return reject("locked", fmt.Sprintf("CompID %s is locked after repeated logon failures until %s", comp, until.UTC().Format(time.RFC3339)))
-	}
-	user, _ := msg.Body.GetString(tagUsername)
-	pass, _ := msg.Body.GetString(tagPassword)
-	if user != comp || !info.CheckPassword(pass) {
-		text := "wrong Username (553) or Password (554)"
-		if g.auth.fail(comp, now) {
-			text += fmt.Sprintf("; CompID locked for %s", g.cfg.LogonLockout)
-		}
-		return reject("bad credentials", text)
-	}
-	if info.Suspended {
-		return reject("suspended", "session "+comp+" is suspended")
-	}
-	g.auth.ok(comp)
 	st := g.state(comp)
 	if st == nil {
 		return reject("unknown CompID", "unknown CompID "+comp)
