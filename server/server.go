@@ -173,36 +173,11 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	}, s.Directory, s.Universe, s.Seq, fixLog)
 	sub := s.Seq.Subscribe("fix-order-entry", s.routerBuffer)
 	s.OE.Seed(s.Engine) // nothing is submitted between Subscribe and here
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		// A router that falls behind the sequencer is dropped by it; it
-		// then subscribes again and catches up from the journal: its
-		// reports are late, never lost, and the venue keeps running.
-		for {
-			if err := s.OE.Route(sub, s.stop); err == nil {
-				return
-			}
-			select {
-			case <-s.stop:
-				return
-			case <-s.Seq.Done():
-				return
-			default:
-			}
-			from := s.OE.LastSeq() + 1
-			sub = s.Seq.Subscribe("fix-order-entry", s.routerBuffer)
-			fixLog.Warn("order-entry router fell behind the sequencer: catching up from the journal", zap.Uint64("from_seq", from))
-			if err := s.OE.CatchUp(JournalDir(cfg.DataDir), from, sub.FirstSeq-1); err != nil {
-				sub.Close()
-				select {
-				case s.routeErr <- err:
-				default:
-				}
-				return
-			}
-		}
-	}()
+	s.follow("fix-order-entry", sub, s.OE.Route, func(to uint64) error {
+		from := s.OE.LastSeq() + 1
+		fixLog.Warn("order-entry router fell behind the sequencer: catching up from the journal", zap.Uint64("from_seq", from))
+		return s.OE.CatchUp(JournalDir(cfg.DataDir), from, to)
+	})
 
 	if err := s.startBackOffice(cfg); err != nil {
 		s.Close()
@@ -288,36 +263,10 @@ func (s *Server) startDropCopy(cfg *config.Config, dict string, log *zap.Logger)
 		sub.Close()
 		return err
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		// A drop copy that falls behind the sequencer is dropped by it; it
-		// then subscribes again and catches up from the journal (each
-		// session's cursor skips what it already has): a slow drop copy
-		// costs time, never a report.
-		for {
-			if err := s.DC.Route(sub, s.stop); err == nil {
-				return
-			}
-			select {
-			case <-s.stop:
-				return
-			case <-s.Seq.Done():
-				return
-			default:
-			}
-			log.Warn("drop copy fell behind the sequencer: catching up from the journal")
-			sub = s.Seq.Subscribe("fix-drop-copy", s.routerBuffer)
-			if err := s.DC.CatchUp(JournalDir(cfg.DataDir), sub.FirstSeq-1); err != nil {
-				sub.Close()
-				select {
-				case s.routeErr <- err:
-				default:
-				}
-				return
-			}
-		}
-	}()
+	s.follow("fix-drop-copy", sub, s.DC.Route, func(to uint64) error {
+		log.Warn("drop copy fell behind the sequencer: catching up from the journal")
+		return s.DC.CatchUp(JournalDir(cfg.DataDir), to) // each session's cursor skips what it has
+	})
 	return nil
 }
 
@@ -391,6 +340,40 @@ func (s *Server) mustApply(cmd *matching.Command) (sequencer.Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// follow runs a FIX router on its subscription until the venue stops. A
+// router that falls behind the sequencer is dropped by it; it then
+// subscribes again and catchUp renders, from the journal, the commands up
+// to the new subscription's first: reports are late, never lost, and the
+// venue keeps running. Only a failed catch-up is fatal (Err).
+func (s *Server) follow(name string, sub *sequencer.Subscription,
+	route func(*sequencer.Subscription, <-chan struct{}) error, catchUp func(to uint64) error) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			if err := route(sub, s.stop); err == nil {
+				return
+			}
+			select {
+			case <-s.stop:
+				return
+			case <-s.Seq.Done():
+				return
+			default:
+			}
+			sub = s.Seq.Subscribe(name, s.routerBuffer)
+			if err := catchUp(sub.FirstSeq - 1); err != nil {
+				sub.Close()
+				select {
+				case s.routeErr <- err:
+				default:
+				}
+				return
+			}
+		}
+	}()
 }
 
 // utcDay is the UTC day of a unix-nanosecond time.
