@@ -1,6 +1,7 @@
 package fix
 
 import (
+	"cmp"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -39,6 +40,17 @@ type AcceptorConfig struct {
 	LogFactory quickfix.LogFactory
 	// ClientWriteTimeout: see guard.ProxyOptions.
 	ClientWriteTimeout time.Duration
+	// Validator, when set, is quickfixgo's ConnectionValidator, installed
+	// before the acceptor starts: it sees each session's connection.
+	Validator quickfix.ConnectionValidator
+	// ResendKept is how many sent messages a dynamic session keeps for
+	// resend: 0 the default (ringStoreSize), negative none (a
+	// ResendRequest is answered with a gap fill).
+	ResendKept int
+	// Anchor is the TargetCompID of the anchor session of a dynamic
+	// acceptor (default listenerAnchor); each acceptor in a process needs
+	// its own, since quickfixgo's session registry is per process.
+	Anchor string
 }
 
 // Acceptor is a quickfixgo acceptor on a loopback port reachable only by
@@ -84,14 +96,18 @@ func StartAcceptor(cfg AcceptorConfig, app quickfix.Application, log *zap.Logger
 		"HeartBtInt":               strconv.Itoa(heart),
 		"LogoutTimeout":            "2",
 		"UseTCPProxy":              "Y",
-		"PersistMessages":          "Y",
+		"PersistMessages":          yn(cfg.ResendKept >= 0),
 		"DataDictionary":           cfg.DictionaryPath,
 		"ValidateFieldsOutOfOrder": "N",
 		"RejectInvalidMessage":     "Y",
 	} {
 		gs.Set(k, v)
 	}
-	var stores quickfix.MessageStoreFactory = newRingStoreFactory(ringStoreSize)
+	kept := ringStoreSize
+	if cfg.ResendKept != 0 {
+		kept = max(cfg.ResendKept, 1)
+	}
+	var stores quickfix.MessageStoreFactory = newRingStoreFactory(kept)
 	var capture *storeCapture
 	if len(cfg.StaticSessions) > 0 {
 		gs.Set("FileStorePath", cfg.StoreDir)
@@ -110,7 +126,7 @@ func StartAcceptor(cfg AcceptorConfig, app quickfix.Application, log *zap.Logger
 		// one that no directory entry matches (its Logon is refused like any
 		// unknown CompID); every real session is dynamic.
 		anchor := quickfix.NewSessionSettings()
-		anchor.Set("TargetCompID", listenerAnchor)
+		anchor.Set("TargetCompID", cmp.Or(cfg.Anchor, listenerAnchor))
 		if _, err := settings.AddSession(anchor); err != nil {
 			return nil, fmt.Errorf("fix: settings: %w", err)
 		}
@@ -122,6 +138,9 @@ func StartAcceptor(cfg AcceptorConfig, app quickfix.Application, log *zap.Logger
 	acc, err := quickfix.NewAcceptor(app, stores, settings, logs)
 	if err != nil {
 		return nil, fmt.Errorf("fix: acceptor: %w", err)
+	}
+	if cfg.Validator != nil {
+		acc.SetConnectionValidator(cfg.Validator)
 	}
 	if err := acc.Start(); err != nil {
 		return nil, fmt.Errorf("fix: acceptor start: %w", err)

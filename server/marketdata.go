@@ -45,6 +45,7 @@ func (s *Server) startMarketData(cfg *config.Config) error {
 	if err := md.Start(fix.AcceptorConfig{
 		Addr: cfg.FIX.MarketDataAddr, CompID: cfg.FIX.CompID, DictionaryPath: dict,
 		TLSCertFile: cfg.FIX.TLSCertFile, TLSKeyFile: cfg.FIX.TLSKeyFile,
+		ClientWriteTimeout: cfg.FIX.ClientWriteTimeout,
 	}); err != nil {
 		return err
 	}
