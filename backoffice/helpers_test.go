@@ -92,10 +92,9 @@ func testConfig(t testing.TB, dataDir, dbURL string) *config.Config {
 	cfg := config.Default()
 	cfg.DataDir = dataDir
 	cfg.Database.URL = dbURL
-	cfg.FIX.OrderEntryAddr = freeAddr(t)
-	cfg.FIX.DropCopyAddr = freeAddr(t)
-	cfg.FIX.MarketDataAddr = freeAddr(t)
-	cfg.Ops.Addr = freeAddr(t)
+	// Port 0: each listener its own free port (startVenue reads them back).
+	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.FIX.MarketDataAddr, cfg.Ops.Addr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Log.Level = "warn"
 	return &cfg
 }
@@ -107,6 +106,10 @@ func startVenue(t testing.TB, cfg *config.Config) *server.Server {
 		t.Fatalf("start venue: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
+	cfg.FIX.OrderEntryAddr = srv.OEAcc.Addr().String()
+	cfg.FIX.DropCopyAddr = srv.DCAcc.Addr().String()
+	cfg.FIX.MarketDataAddr = srv.MD.Addr().String()
+	cfg.Ops.Addr = srv.Ops.Addr().String()
 	return srv
 }
 

@@ -27,16 +27,6 @@ import (
 // The tests here drive the venue (server.Start: journal, engine, order
 // entry behind the guard) with quickfixgo's initiator over loopback.
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 type venueOpts struct {
 	dataDir   string
 	throttle  int
@@ -57,10 +47,11 @@ func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
 	}
-	cfg.FIX.OrderEntryAddr = freeAddr(t)
-	cfg.FIX.DropCopyAddr = freeAddr(t)
-	cfg.FIX.MarketDataAddr = freeAddr(t)
-	cfg.Ops.Addr = freeAddr(t)
+	// Port 0: each listener gets a free port of its own (picking free
+	// ports first races with other tests); the addresses are read back
+	// after the start. A restart passes the addresses of the first start.
+	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.FIX.MarketDataAddr, cfg.Ops.Addr = "127.0.0.1:0", "127.0.0.1:0"
 	if o.throttle > 0 {
 		cfg.FIX.ThrottlePerSecond = o.throttle
 	}
@@ -83,6 +74,10 @@ func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
 	if err != nil {
 		t.Fatalf("start venue: %v", err)
 	}
+	cfg.FIX.OrderEntryAddr = srv.OEAcc.Addr().String()
+	cfg.FIX.DropCopyAddr = srv.DCAcc.Addr().String()
+	cfg.FIX.MarketDataAddr = srv.MD.Addr().String()
+	cfg.Ops.Addr = srv.Ops.Addr().String()
 	t.Cleanup(func() { _ = srv.Close() })
 	return srv, &cfg
 }

@@ -63,7 +63,7 @@ func TestTLSOrderEntry(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t)
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.FIX.TLSCertFile, cfg.FIX.TLSKeyFile = certFile, keyFile
 	cfg.Database.URL = "postgres://postgres@127.0.0.1:1/none?sslmode=disable"
 	cfg.Log.Level = "warn"
@@ -72,6 +72,7 @@ func TestTLSOrderEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
+	cfg.FIX.OrderEntryAddr = srv.OEAcc.Addr().String()
 
 	conn, err := tls.Dial("tcp", cfg.FIX.OrderEntryAddr, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,21 +20,11 @@ import (
 	"venue/server"
 )
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func start(t *testing.T) (*server.Server, *config.Config) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Ops.AdminToken = "secret"
 	cfg.Database.URL = "postgres://postgres@127.0.0.1:1/none?sslmode=disable" // no back office in these tests
 	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1})
@@ -43,6 +32,7 @@ func start(t *testing.T) (*server.Server, *config.Config) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
+	cfg.Ops.Addr = srv.Ops.Addr().String()
 	return srv, &cfg
 }
 
@@ -226,7 +216,7 @@ func TestAdminAuditInPostgreSQL(t *testing.T) {
 
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Ops.AdminToken = "secret"
 	cfg.Database.URL = dbURL
 	cfg.Database.Required = true
@@ -235,6 +225,7 @@ func TestAdminAuditInPostgreSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
+	cfg.Ops.Addr = srv.Ops.Addr().String()
 	deadline := time.Now().Add(20 * time.Second)
 	for srv.BackOffice.Status().State != "live" && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
@@ -10,16 +9,6 @@ import (
 	"venue/matching"
 	"venue/server"
 )
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // TestDayRollAfterDowntime: a venue that was down over midnight UTC expires
 // the Day orders and forgets the ClOrdIDs of the day before it takes
@@ -29,7 +18,7 @@ func TestDayRollAfterDowntime(t *testing.T) {
 	start := func(clock func() int64) *server.Server {
 		cfg := config.Default()
 		cfg.DataDir = dir
-		cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = freePort(t), freePort(t), freePort(t), freePort(t)
+		cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 		cfg.Database.URL = "postgres://postgres@127.0.0.1:1/none?sslmode=disable"
 		cfg.Log.Level = "warn"
 		srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1, Clock: clock})

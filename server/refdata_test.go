@@ -56,16 +56,6 @@ func freshDB(t *testing.T) string {
 	return u.String()
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // fixClient is a minimal FIX 4.4 initiator over a raw connection.
 type fixClient struct {
 	t    *testing.T
@@ -170,13 +160,17 @@ func TestVenueFollowsRefdata(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Database.URL, cfg.Database.Required = dbURL, true
-	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Log.Level = "warn"
 	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
+	cfg.FIX.OrderEntryAddr = srv.OEAcc.Addr().String()
+	cfg.FIX.DropCopyAddr = srv.DCAcc.Addr().String()
+	cfg.FIX.MarketDataAddr = srv.MD.Addr().String()
+	cfg.Ops.Addr = srv.Ops.Addr().String()
 
 	ctx := context.Background()
 	st, err := backoffice.Open(ctx, dbURL)

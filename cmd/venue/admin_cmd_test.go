@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net"
 	"strings"
 	"testing"
 
@@ -11,23 +10,16 @@ import (
 )
 
 func TestAdminCommands(t *testing.T) {
-	free := func() string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().String()
-	}
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = free(), free(), free(), free()
+	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Database.URL = "postgres://postgres@127.0.0.1:1/none?sslmode=disable"
 	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
+	cfg.Ops.Addr = srv.Ops.Addr().String()
 	for _, tc := range []struct {
 		args []string
 		code int
