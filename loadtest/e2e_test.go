@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,17 +14,6 @@ import (
 	"testing"
 	"time"
 )
-
-// freeAddr returns a loopback address nobody listens on right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // TestEndToEnd builds the venue binary, starts `venue dev` on free ports
 // with a fresh data directory, loads it for 2 s with a maker and a taker
@@ -44,15 +32,19 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	oe := freeAddr(t)
+	// Port 0 everywhere: each listener gets its own free port (picking
+	// free ports first races with other tests); venue dev prints the
+	// order-entry address before "ready".
 	dev := exec.Command(bin, "dev", "--data", filepath.Join(dir, "data"))
 	dev.Env = append(os.Environ(),
-		"VENUE_FIX_ORDER_ENTRY_ADDR="+oe,
-		"VENUE_FIX_DROP_COPY_ADDR="+freeAddr(t),
-		"VENUE_FIX_MARKET_DATA_ADDR="+freeAddr(t),
-		"VENUE_OPS_ADDR="+freeAddr(t),
+		"VENUE_FIX_ORDER_ENTRY_ADDR=127.0.0.1:0",
+		"VENUE_FIX_DROP_COPY_ADDR=127.0.0.1:0",
+		"VENUE_FIX_MARKET_DATA_ADDR=127.0.0.1:0",
+		"VENUE_OPS_ADDR=127.0.0.1:0",
+		"VENUE_DATABASE_URL=postgres://postgres@127.0.0.1:1/none?sslmode=disable",
 		"VENUE_LOG_LEVEL=warn",
 	)
+	var oe string
 	var stderr bytes.Buffer
 	dev.Stderr = &stderr
 	stdout, err := dev.StdoutPipe()
@@ -74,7 +66,11 @@ func TestEndToEnd(t *testing.T) {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if strings.TrimSpace(sc.Text()) == "ready" {
+			line := sc.Text()
+			if rest, ok := strings.CutPrefix(line, "FIX 4.4 order entry on "); ok {
+				oe, _, _ = strings.Cut(rest, ",")
+			}
+			if strings.TrimSpace(line) == "ready" {
 				close(ready)
 				break
 			}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"database/sql"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -62,14 +61,9 @@ func TestMigrateAndRebuild(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir, cfg.Database.URL, cfg.Database.Required = dataDir, dbURL, true
 	cfg.Log.Level = "warn"
-	for _, a := range []*string{&cfg.FIX.OrderEntryAddr, &cfg.FIX.DropCopyAddr, &cfg.FIX.MarketDataAddr, &cfg.Ops.Addr} {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		*a = l.Addr().String()
-		l.Close()
-	}
+	// Port 0: each listener its own free port (no race with other tests).
+	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.FIX.MarketDataAddr, cfg.Ops.Addr = "127.0.0.1:0", "127.0.0.1:0"
 	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1})
 	if err != nil {
 		t.Fatal(err)
