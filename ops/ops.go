@@ -58,6 +58,9 @@ type Sources struct {
 	DC        *fix.DropCopy
 	DCAcc     *fix.Acceptor
 	MD        *fix.MarketData
+	// Users authenticates a venue user (HTTP Basic) and returns its role;
+	// nil: only the bearer token is accepted.
+	Users func(ctx context.Context, username, password string) (role string, err error)
 	// Ready says why the venue is not ready ("" when it is).
 	Ready func() string
 	// Extra metrics in Prometheus text format, appended (e.g. projector lag).
@@ -182,8 +185,7 @@ func (s *Server) admin(name string, act func(r *http.Request, res *result) error
 			}
 		}
 		status := http.StatusOK
-		operator := strings.TrimSpace(r.Header.Get("X-Operator"))
-		err := s.authenticate(r, operator)
+		operator, err := s.authenticate(r)
 		if err == nil {
 			err = act(r, &res)
 		}
@@ -211,23 +213,43 @@ func (s *Server) admin(name string, act func(r *http.Request, res *result) error
 		s.log.Info("admin action", zap.String("operator", operator), zap.String("action", name),
 			zap.String("target", res.Target), zap.String("outcome", res.Outcome))
 		w.Header().Set("Content-Type", "application/json")
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Basic realm="venue ops"`)
+		}
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(res)
 	}
 }
 
-func (s *Server) authenticate(r *http.Request, operator string) error {
+// authenticate returns who acts: a venue user logged in with HTTP Basic
+// (role admin or operator; the audit names the user), or the holder of the
+// admin bearer token, who must name themselves in X-Operator.
+func (s *Server) authenticate(r *http.Request) (string, error) {
+	operator := strings.TrimSpace(r.Header.Get("X-Operator"))
+	if user, pass, ok := r.BasicAuth(); ok {
+		if s.src.Users == nil {
+			return user, refuse(http.StatusUnauthorized, "user login needs the back office (PostgreSQL): use the admin token")
+		}
+		role, err := s.src.Users(r.Context(), user, pass)
+		if err != nil {
+			return user, refuse(http.StatusUnauthorized, "wrong username or password, or the user is not active")
+		}
+		if role != "admin" && role != "operator" {
+			return user, refuse(http.StatusForbidden, "user %s is a %s: only admins and operators act", user, role)
+		}
+		return user, nil
+	}
 	if s.cfg.AdminToken == "" {
-		return refuse(http.StatusForbidden, "admin actions are disabled: set ops.admin_token")
+		return operator, refuse(http.StatusForbidden, "admin actions are disabled: set ops.admin_token, or log in as a venue user")
 	}
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) != 1 {
-		return refuse(http.StatusUnauthorized, "missing or wrong bearer token")
+		return operator, refuse(http.StatusUnauthorized, "missing or wrong bearer token (or log in as a venue user)")
 	}
 	if operator == "" || len(operator) > 64 {
-		return refuse(http.StatusBadRequest, "header X-Operator must name the operator (1 to 64 characters)")
+		return operator, refuse(http.StatusBadRequest, "header X-Operator must name the operator (1 to 64 characters)")
 	}
-	return nil
+	return operator, nil
 }
 
 func (s *Server) symbol(r *http.Request, res *result) (*refdata.Symbol, error) {

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	_ "github.com/lib/pq"
+	"golang.org/x/crypto/bcrypt"
 
+	"venue/backoffice"
 	"venue/config"
 	"venue/matching"
 	"venue/server"
@@ -250,5 +252,90 @@ func TestAdminAuditInPostgreSQL(t *testing.T) {
 	code, body := call(t, "GET", "http://"+cfg.Ops.Addr+"/metrics", "", "")
 	if code != 200 || !strings.Contains(body, "venue_backoffice_lag_commands") {
 		t.Fatalf("metrics without the back-office lag: %d\n%s", code, body)
+	}
+}
+
+// TestUserLogin: venue users (`venue admin user add`) act on the ops
+// endpoint with HTTP Basic as themselves; a wrong password is 401, a viewer
+// 403, and the audit names the user.
+func TestUserLogin(t *testing.T) {
+	base := "postgres://postgres@127.0.0.1:5432/"
+	if u := os.Getenv("VENUE_DATABASE_URL"); u != "" {
+		base = u[:strings.LastIndex(u, "/")+1]
+	}
+	name := fmt.Sprintf("venue_ops_users_%d", time.Now().UnixNano())
+	dbURL := base + name + "?sslmode=disable"
+	admin, err := sql.Open("postgres", base+"postgres?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Database.URL, cfg.Database.Required = dbURL, true
+	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	addr := "http://" + srv.Ops.Addr().String() + "/admin/symbols/BTC-USD/halt"
+
+	ctx := context.Background()
+	st, err := backoffice.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	who := backoffice.Actor{Name: "setup", Source: "cli"}
+	for _, u := range []struct{ name, role string }{{"dana", "operator"}, {"vic", "viewer"}} {
+		h, _ := bcrypt.GenerateFromPassword([]byte("pw-"+u.name), 4)
+		if _, err := st.AddUser(ctx, who, backoffice.UserInput{Username: u.name, Role: u.role, PasswordHash: h}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, _ := bcrypt.GenerateFromPassword([]byte("x"), 4)
+	if _, err := st.AddUser(ctx, who, backoffice.UserInput{Username: "eve", Role: "root", PasswordHash: h}); err == nil || !strings.Contains(err.Error(), "--role") {
+		t.Fatalf("a user with role root: %v", err)
+	}
+
+	basic := func(user, pass string) (int, string) {
+		req, _ := http.NewRequest("POST", addr, nil)
+		req.SetBasicAuth(user, pass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := basic("dana", "wrong"); code != 401 {
+		t.Fatalf("wrong password: %d %s", code, body)
+	}
+	if code, body := basic("vic", "pw-vic"); code != 403 || !strings.Contains(body, "viewer") {
+		t.Fatalf("viewer: %d %s", code, body)
+	}
+	if code, body := basic("dana", "pw-dana"); code != 200 {
+		t.Fatalf("operator: %d %s", code, body)
+	}
+	var actor, outcome string
+	if err := st.DB().QueryRow(`SELECT actor, outcome FROM audit_log WHERE action = 'halt' AND source = 'http' ORDER BY id DESC LIMIT 1`).
+		Scan(&actor, &outcome); err != nil {
+		t.Fatal(err)
+	}
+	if actor != "dana" || outcome != "ok" {
+		t.Fatalf("audit of the user's halt: actor %q outcome %q", actor, outcome)
+	}
+	if _, err := st.SetUserStatus(ctx, who, "dana", "suspended"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := basic("dana", "pw-dana"); code != 401 {
+		t.Fatalf("suspended user: %d", code)
 	}
 }

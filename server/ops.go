@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"venue/backoffice"
 	"venue/config"
 	"venue/logging"
 	"venue/ops"
@@ -57,6 +58,12 @@ func (s *Server) startOps(cfg *config.Config, dev bool) error {
 		OE: s.OE, OEAcc: s.OEAcc, DC: s.DC, DCAcc: s.DCAcc, MD: s.MD,
 	}
 	src.Extra = append(src.Extra, s.opsExtra()...)
+	if s.auditDB != nil {
+		db := s.auditDB
+		src.Users = func(ctx context.Context, user, pass string) (string, error) {
+			return backoffice.CheckUser(ctx, db, user, pass)
+		}
+	}
 	s.Ops, err = ops.Start(ops.Config{Addr: cfg.Ops.Addr, AdminToken: token}, src, auditors, s.depth,
 		logging.Sub(s.log, logging.Ops))
 	if err != nil {

@@ -16,7 +16,8 @@ import (
 // newAdminCmd is `venue admin`: the operator actions of the ops endpoint
 // from the command line, against a running venue.
 func newAdminCmd(g *globals) *cobra.Command {
-	var opsAddr, token, operator string
+	var opsAddr, token, operator, user string
+	var userPwStdin bool
 	cmd := &cobra.Command{
 		Use:   "admin",
 		Short: "Operator actions on a running venue (through its ops HTTP endpoint)",
@@ -28,6 +29,8 @@ func newAdminCmd(g *globals) *cobra.Command {
 	cmd.PersistentFlags().StringVar(&opsAddr, "ops", "", "ops endpoint host:port (default ops.addr)")
 	cmd.PersistentFlags().StringVar(&token, "token", "", "admin bearer token (default ops.admin_token, or dev-ops-token)")
 	cmd.PersistentFlags().StringVar(&operator, "operator", os.Getenv("USER"), "your name, for the audit trail")
+	cmd.PersistentFlags().StringVar(&user, "user", "", "log in as this venue user (`venue admin user add`) instead of using the token; with --password-stdin")
+	cmd.PersistentFlags().BoolVar(&userPwStdin, "password-stdin", false, "with --user: read the user's password from the first line of standard input")
 
 	post := func(c *cobra.Command, path string, q url.Values) error {
 		cfg, err := g.loadConfig()
@@ -45,8 +48,8 @@ func newAdminCmd(g *globals) *cobra.Command {
 		if tok == "" {
 			tok = "dev-ops-token"
 		}
-		if operator == "" {
-			return errors.New("admin: say who you are with --operator (it goes into the audit trail)")
+		if operator == "" && user == "" {
+			return errors.New("admin: say who you are with --operator (it goes into the audit trail), or log in with --user")
 		}
 		u := "http://" + addr + path
 		if len(q) > 0 {
@@ -56,8 +59,19 @@ func newAdminCmd(g *globals) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("X-Operator", operator)
+		if user != "" {
+			if !userPwStdin {
+				return errors.New("admin: --user needs --password-stdin: the password is read from standard input, never from the command line")
+			}
+			pw, err := readPassword(c.InOrStdin())
+			if err != nil {
+				return fmt.Errorf("admin: %w", err)
+			}
+			req.SetBasicAuth(user, pw)
+		} else {
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("X-Operator", operator)
+		}
 		client := &http.Client{Timeout: 30 * time.Second}
 		resp, err := client.Do(req)
 		if err != nil {

@@ -58,6 +58,7 @@ func newAdminRefdataCmds(g *globals) []*cobra.Command {
 		adminAccountCmd(with, table, printf),
 		adminSessionCmd(g, with, table, printf),
 		adminSymbolCmd(with, table),
+		adminUserCmd(with, table, printf),
 		adminFeeTierCmd(with, table, printf),
 	}
 }
@@ -386,5 +387,104 @@ func adminFeeTierCmd(with withStore, table tableFn, printf printFn) *cobra.Comma
 		},
 	}
 	cmd.AddCommand(set, list)
+	return cmd
+}
+
+// adminUserCmd is `venue admin user ...`: the venue's users, who log in to
+// the ops endpoint (HTTP Basic) as themselves.
+func adminUserCmd(with withStore, table tableFn, printf printFn) *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Venue users: operators of the ops endpoint (back-office database)"}
+	hash := func(c *cobra.Command, stdin bool) ([]byte, error) {
+		if !stdin {
+			return nil, &backoffice.FieldError{Field: "--password-stdin", Msg: "required: the password is read from standard input, never from the command line"}
+		}
+		p, err := readPassword(c.InOrStdin())
+		if err != nil {
+			return nil, err
+		}
+		h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
+		if err != nil {
+			return nil, fmt.Errorf("hash password: %w", err)
+		}
+		return h, nil
+	}
+	var in backoffice.UserInput
+	var addStdin bool
+	add := &cobra.Command{
+		Use: "add --username NAME --role admin|operator|viewer|trader [--firm FIRM] --password-stdin", Short: "Add a user", Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return with(c, "user add", func(ctx context.Context, st *backoffice.Store, who backoffice.Actor) error {
+				h, err := hash(c, addStdin)
+				if err != nil {
+					return err
+				}
+				in.PasswordHash = h
+				id, err := st.AddUser(ctx, who, in)
+				if err == nil {
+					printf(c, "user.add %s: ok (id %d)", in.Username, id)
+				}
+				return err
+			})
+		},
+	}
+	add.Flags().StringVar(&in.Username, "username", "", "the user's name (unique)")
+	add.Flags().StringVar(&in.Role, "role", "", "admin or operator (may act on the ops endpoint), viewer, trader")
+	add.Flags().StringVar(&in.Firm, "firm", "", "the user's firm (optional: empty for venue staff)")
+	add.Flags().BoolVar(&addStdin, "password-stdin", false, "read the password from the first line of standard input")
+	status := func(use, short, status string) *cobra.Command {
+		return &cobra.Command{
+			Use: use + " USERNAME", Short: short, Args: cobra.ExactArgs(1),
+			RunE: func(c *cobra.Command, args []string) error {
+				return with(c, "user "+use, func(ctx context.Context, st *backoffice.Store, who backoffice.Actor) error {
+					out, err := st.SetUserStatus(ctx, who, args[0], status)
+					if err == nil {
+						printf(c, "user.%s %s: %s", use, args[0], out)
+					}
+					return err
+				})
+			},
+		}
+	}
+	var pwStdin bool
+	setPw := &cobra.Command{
+		Use: "set-password USERNAME --password-stdin", Short: "Set a user's password (read from standard input)", Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return with(c, "user set-password", func(ctx context.Context, st *backoffice.Store, who backoffice.Actor) error {
+				h, err := hash(c, pwStdin)
+				if err != nil {
+					return err
+				}
+				out, err := st.SetUserPassword(ctx, who, args[0], h)
+				if err == nil {
+					printf(c, "user.set-password %s: %s", args[0], out)
+				}
+				return err
+			})
+		},
+	}
+	setPw.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the new password from the first line of standard input")
+	list := &cobra.Command{
+		Use: "list", Short: "List the users", Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return with(c, "user list", func(ctx context.Context, st *backoffice.Store, _ backoffice.Actor) error {
+				rows, err := st.ListUsers(ctx)
+				if err != nil {
+					return err
+				}
+				table(c, "ID\tUSERNAME\tROLE\tFIRM\tSTATUS", func(w io.Writer) {
+					for _, r := range rows {
+						firm := r.Firm
+						if firm == "" {
+							firm = "-"
+						}
+						fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", r.ID, r.Username, r.Role, firm, r.Status)
+					}
+				})
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(add, status("suspend", "Suspend a user: it can no longer log in", "suspended"),
+		status("resume", "Resume a suspended user", "active"), setPw, list)
 	return cmd
 }
