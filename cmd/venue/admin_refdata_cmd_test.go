@@ -104,10 +104,13 @@ func TestAdminRefdataCommands(t *testing.T) {
 		{"suspend account", "", []string{"account", "suspend", "D1"}, 0, "account.suspend D1: ok"},
 		{"suspend unknown account", "", []string{"account", "suspend", "D9"}, 1, "admin: account suspend: ACCOUNT D9: unknown account"},
 		{"resume account", "", []string{"account", "resume", "D1"}, 0, "account.resume D1: ok"},
+		{"account set bad fee tier", "", []string{"account", "set", "D1", "--fee-tier", "99"}, 1, "admin: account set: --fee-tier 99: must be 0..15"},
+		{"account set nothing", "", []string{"account", "set", "D1"}, 1, "say what to change"},
+		{"account set", "", []string{"account", "set", "D1", "--stp", "o", "--kyc-tier", "3"}, 0, "account.set D1: ok"},
 		{"suspend session", "", []string{"session", "suspend", "D1_DC"}, 0, "session.suspend D1_DC: ok"},
 		{"set password", "d1-new-secret\n", []string{"session", "set-password", "D1", "--password-stdin"}, 0, "session.set-password D1: ok"},
 		{"firm list", "", []string{"firm", "list"}, 0, "FIRM_D  active  1         2"},
-		{"account list", "", []string{"account", "list"}, 0, "D1    active  1    2         B    10000"},
+		{"account list", "", []string{"account", "list"}, 0, "D1    active  3    2         O    10000"},
 		{"session list", "", []string{"session", "list"}, 0, "D1_DC   drop-copy    FIRM_D  -        suspended  N    default   Y"},
 		{"symbol list", "", []string{"symbol", "list"}, 0, "ID  NAME  BASE"},
 		{"user without password", "", []string{"user", "add", "--username", "ann", "--role", "operator"}, 1, "admin: user add: --password-stdin: required"},
@@ -136,9 +139,9 @@ func TestAdminRefdataCommands(t *testing.T) {
 		WHERE actor = 'alice' AND source = 'cli'`).Scan(&n, &refused); err != nil {
 		t.Fatal(err)
 	}
-	// 11 applied, 11 refused: the ones that reached the store (not the
+	// 12 applied, 13 refused: the ones that reached the store (not the
 	// missing or short password, not a flag cobra refused).
-	if n != 22 || refused != 11 {
+	if n != 25 || refused != 13 {
 		t.Errorf("audit: %d rows, %d refused", n, refused)
 	}
 	var details string

@@ -164,7 +164,42 @@ func adminAccountCmd(with withStore, table tableFn, printf printFn) *cobra.Comma
 			})
 		},
 	}
-	cmd.AddCommand(add,
+	var (
+		setKYC, setFee, setMax int
+		setSTP                 string
+	)
+	set := &cobra.Command{
+		Use:   "set ACCOUNT [--kyc-tier N] [--fee-tier N] [--stp O|N|B|D] [--max-open-orders N]",
+		Short: "Change an account (the running venue applies it within a second)", Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			var ch backoffice.AccountChanges
+			fl := c.Flags()
+			if fl.Changed("kyc-tier") {
+				ch.KYCTier = &setKYC
+			}
+			if fl.Changed("fee-tier") {
+				ch.FeeTier = &setFee
+			}
+			if fl.Changed("stp") {
+				ch.STP = &setSTP
+			}
+			if fl.Changed("max-open-orders") {
+				ch.MaxOpenOrders = &setMax
+			}
+			return with(c, "account set", func(ctx context.Context, st *backoffice.Store, who backoffice.Actor) error {
+				out, err := st.SetAccount(ctx, who, args[0], ch)
+				if err == nil {
+					printf(c, "account.set %s: %s", args[0], out)
+				}
+				return err
+			})
+		},
+	}
+	set.Flags().IntVar(&setKYC, "kyc-tier", 0, fmt.Sprintf("KYC tier 0..%d", backoffice.MaxKYCTier))
+	set.Flags().IntVar(&setFee, "fee-tier", 0, "fee tier 0..15 (one with a fee schedule)")
+	set.Flags().StringVar(&setSTP, "stp", "", "default self-trade prevention: O, N, B or D")
+	set.Flags().IntVar(&setMax, "max-open-orders", 0, fmt.Sprintf("open orders at most, 0..%d", backoffice.MaxOpenOrdersMax))
+	cmd.AddCommand(add, set,
 		status("suspend", "Suspend an account: its new orders and replaces are rejected, cancels accepted", backoffice.StatusSuspended),
 		status("resume", "Resume a suspended account", backoffice.StatusActive),
 		list)
