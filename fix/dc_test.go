@@ -12,7 +12,6 @@ import (
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/quickfix/store/file"
 
-	"venue/config"
 	"venue/matching"
 	"venue/sequencer"
 	"venue/server"
@@ -195,7 +194,6 @@ func TestDropCopyCatchesUp(t *testing.T) {
 	dc3.connect()
 	t.Cleanup(dc3.stop)
 	check(dc3, 200, "10.01")
-	_ = config.Default
 }
 
 // position turns an ExecID "<seq>-<i>[MT]" into a number that orders them.
