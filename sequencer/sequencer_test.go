@@ -279,7 +279,14 @@ func TestSubscribers(t *testing.T) {
 	if st := s.Stats(); st.SubscribersDropped != 1 || st.Subscribers != 1 {
 		t.Fatalf("stats %+v", st)
 	}
+	// A Submit returns when its reply is sent, a moment before its batch
+	// is published to subscribers: wait for the publish of the last one.
 	late := s.Subscribe("late", 0)
+	for deadline := time.Now().Add(5 * time.Second); late.FirstSeq != 1001 && time.Now().Before(deadline); {
+		late.Close()
+		time.Sleep(time.Millisecond)
+		late = s.Subscribe("late", 0)
+	}
 	if late.FirstSeq != 1001 {
 		t.Fatalf("late first seq %d", late.FirstSeq)
 	}

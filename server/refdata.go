@@ -44,6 +44,7 @@ func (s *Server) followRefdata(cfg *config.Config) {
 			f.log.Warn("reference data not read from the back office", zap.Error(err))
 		}
 	}
+	bo := s.BackOffice // the back office this venue started with
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -62,7 +63,7 @@ func (s *Server) followRefdata(cfg *config.Config) {
 				return
 			case <-t.C:
 			}
-			switch s.BackOffice.Status().State {
+			switch bo.Status().State {
 			case backoffice.StateCatchingUp, backoffice.StateLive:
 			default:
 				continue // not connected: the bootstrap may not have run
