@@ -1,7 +1,10 @@
 package refdata
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -133,15 +136,8 @@ func (d *Directory) RemoveSession(compID string) {
 func (d *Directory) Firms() []Firm {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	out := make([]Firm, 0, len(d.firms))
-	for _, f := range d.firms {
-		out = append(out, f)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].ID < out[j-1].ID; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	out := slices.Collect(maps.Values(d.firms))
+	slices.SortFunc(out, func(a, b Firm) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 
@@ -196,15 +192,8 @@ func (d *Directory) Account(id matching.AccountID) (Account, bool) {
 func (d *Directory) Accounts() []Account {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	out := make([]Account, 0, len(d.accounts))
-	for _, a := range d.accounts {
-		out = append(out, a)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].Spec.ID < out[j-1].Spec.ID; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	out := slices.Collect(maps.Values(d.accounts))
+	slices.SortFunc(out, func(a, b Account) int { return cmp.Compare(a.Spec.ID, b.Spec.ID) })
 	return out
 }
 
@@ -212,15 +201,8 @@ func (d *Directory) Accounts() []Account {
 func (d *Directory) Sessions() []Session {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	out := make([]Session, 0, len(d.sessions))
-	for _, s := range d.sessions {
-		out = append(out, s)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].CompID < out[j-1].CompID; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	out := slices.Collect(maps.Values(d.sessions))
+	slices.SortFunc(out, func(a, b Session) int { return cmp.Compare(a.CompID, b.CompID) })
 	return out
 }
 
