@@ -220,25 +220,28 @@ func readPassword(r io.Reader) (string, error) {
 	return p, nil
 }
 
+// hashFromStdin reads a password from standard input (only with
+// --password-stdin: never on the command line) and returns its bcrypt hash.
+func hashFromStdin(c *cobra.Command, stdin bool) ([]byte, error) {
+	if !stdin {
+		return nil, &backoffice.FieldError{Field: "--password-stdin", Msg: "required: the password is read from standard input, never from the command line"}
+	}
+	p, err := readPassword(c.InOrStdin())
+	if err != nil {
+		return nil, err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	return h, nil
+}
+
 func adminSessionCmd(g *globals, with withStore, table tableFn, printf printFn) *cobra.Command {
 	cmd := &cobra.Command{Use: "session", Short: "FIX sessions (back-office database)"}
 	var (
-		in       backoffice.SessionInput
-		pwStdin  bool
-		hashPass = func(c *cobra.Command) ([]byte, error) {
-			if !pwStdin {
-				return nil, &backoffice.FieldError{Field: "--password-stdin", Msg: "required: the password is read from standard input, never from the command line"}
-			}
-			p, err := readPassword(c.InOrStdin())
-			if err != nil {
-				return nil, err
-			}
-			h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
-			if err != nil {
-				return nil, fmt.Errorf("hash password: %w", err)
-			}
-			return h, nil
-		}
+		in      backoffice.SessionInput
+		pwStdin bool
 	)
 	add := &cobra.Command{
 		Use:   "add --comp-id ID --kind KIND --firm FIRM [--account ACCOUNT] --password-stdin",
@@ -260,7 +263,7 @@ func adminSessionCmd(g *globals, with withStore, table tableFn, printf printFn) 
 					_, err = st.AddSession(ctx, who, in)
 					return err
 				}
-				if in.PasswordHash, err = hashPass(c); err != nil {
+				if in.PasswordHash, err = hashFromStdin(c, pwStdin); err != nil {
 					return err
 				}
 				id, err := st.AddSession(ctx, who, in)
@@ -299,9 +302,8 @@ func adminSessionCmd(g *globals, with withStore, table tableFn, printf printFn) 
 	setPw := &cobra.Command{
 		Use: "set-password COMPID --password-stdin", Short: "Set a session's password (read from standard input)", Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			pwStdin = setPwStdin
 			return with(c, "session set-password", func(ctx context.Context, st *backoffice.Store, who backoffice.Actor) error {
-				h, err := hashPass(c)
+				h, err := hashFromStdin(c, setPwStdin)
 				if err != nil {
 					return err
 				}
@@ -429,27 +431,13 @@ func adminFeeTierCmd(with withStore, table tableFn, printf printFn) *cobra.Comma
 // the ops endpoint (HTTP Basic) as themselves.
 func adminUserCmd(with withStore, table tableFn, printf printFn) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Venue users: operators of the ops endpoint (back-office database)"}
-	hash := func(c *cobra.Command, stdin bool) ([]byte, error) {
-		if !stdin {
-			return nil, &backoffice.FieldError{Field: "--password-stdin", Msg: "required: the password is read from standard input, never from the command line"}
-		}
-		p, err := readPassword(c.InOrStdin())
-		if err != nil {
-			return nil, err
-		}
-		h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
-		if err != nil {
-			return nil, fmt.Errorf("hash password: %w", err)
-		}
-		return h, nil
-	}
 	var in backoffice.UserInput
 	var addStdin bool
 	add := &cobra.Command{
 		Use: "add --username NAME --role admin|operator|viewer|trader [--firm FIRM] --password-stdin", Short: "Add a user", Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return with(c, "user add", func(ctx context.Context, st *backoffice.Store, who backoffice.Actor) error {
-				h, err := hash(c, addStdin)
+				h, err := hashFromStdin(c, addStdin)
 				if err != nil {
 					return err
 				}
@@ -485,7 +473,7 @@ func adminUserCmd(with withStore, table tableFn, printf printFn) *cobra.Command 
 		Use: "set-password USERNAME --password-stdin", Short: "Set a user's password (read from standard input)", Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return with(c, "user set-password", func(ctx context.Context, st *backoffice.Store, who backoffice.Actor) error {
-				h, err := hash(c, pwStdin)
+				h, err := hashFromStdin(c, pwStdin)
 				if err != nil {
 					return err
 				}
