@@ -200,21 +200,7 @@ func TestAdminActionsAreAuthenticatedAppliedAndAudited(t *testing.T) {
 // TestAdminAuditInPostgreSQL: with the back office live, admin actions are
 // in audit_log too.
 func TestAdminAuditInPostgreSQL(t *testing.T) {
-	base := "postgres://postgres@127.0.0.1:5432/"
-	if u := os.Getenv("VENUE_DATABASE_URL"); u != "" {
-		base = u[:strings.LastIndex(u, "/")+1]
-	}
-	name := fmt.Sprintf("venue_ops_test_%d", time.Now().UnixNano())
-	dbURL := base + name + "?sslmode=disable"
-	admin, err := sql.Open("postgres", base+"postgres?sslmode=disable")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database (is PostgreSQL on 127.0.0.1:5432? make deps): %v", err)
-	}
-	t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	dbURL := freshDB(t)
 
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
@@ -259,21 +245,7 @@ func TestAdminAuditInPostgreSQL(t *testing.T) {
 // endpoint with HTTP Basic as themselves; a wrong password is 401, a viewer
 // 403, and the audit names the user.
 func TestUserLogin(t *testing.T) {
-	base := "postgres://postgres@127.0.0.1:5432/"
-	if u := os.Getenv("VENUE_DATABASE_URL"); u != "" {
-		base = u[:strings.LastIndex(u, "/")+1]
-	}
-	name := fmt.Sprintf("venue_ops_users_%d", time.Now().UnixNano())
-	dbURL := base + name + "?sslmode=disable"
-	admin, err := sql.Open("postgres", base+"postgres?sslmode=disable")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	dbURL := freshDB(t)
 
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
@@ -338,4 +310,28 @@ func TestUserLogin(t *testing.T) {
 	if code, _ := basic("dana", "pw-dana"); code != 401 {
 		t.Fatalf("suspended user: %d", code)
 	}
+}
+
+// freshDB creates an empty database on the test PostgreSQL (VENUE_DATABASE_URL
+// names the server) and drops it when the test ends.
+func freshDB(t *testing.T) string {
+	t.Helper()
+	base := "postgres://postgres@127.0.0.1:5432/"
+	if u := os.Getenv("VENUE_DATABASE_URL"); u != "" {
+		base = u[:strings.LastIndex(u, "/")+1]
+	}
+	name := fmt.Sprintf("venue_ops_test_%d", time.Now().UnixNano())
+	admin, err := sql.Open("postgres", base+"postgres?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		admin.Close()
+		t.Fatalf("create database (is PostgreSQL on 127.0.0.1:5432? make deps): %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		admin.Close()
+	})
+	return base + name + "?sslmode=disable"
 }
