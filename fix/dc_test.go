@@ -2,7 +2,6 @@ package fix_test
 
 import (
 	"errors"
-	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,29 +21,13 @@ import (
 // it recovers what it missed by ordinary resend (141=N).
 func dcClient(t testing.TB, addr, comp, storeDir string) *client {
 	t.Helper()
-	host, port, _ := net.SplitHostPort(addr)
 	c := &client{t: t, comp: comp, password: strings.ToLower(comp),
 		id:     quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: comp, TargetCompID: "VENUE"},
 		in:     make(chan fixMsg, 100_000),
 		logons: make(chan struct{}, 1), logouts: make(chan string, 16)}
-	settings := quickfix.NewSettings()
-	s := quickfix.NewSessionSettings()
-	for k, v := range map[string]string{
-		"BeginString": "FIX.4.4", "SenderCompID": comp, "TargetCompID": "VENUE",
-		"SocketConnectHost": host, "SocketConnectPort": port, "HeartBtInt": "30",
-		"ResetOnLogon": "N", "ReconnectInterval": "1", "DataDictionary": dictionary(t),
-		"FileStorePath": storeDir, "FileStoreSync": "N",
-	} {
-		s.Set(k, v)
-	}
-	if _, err := settings.AddSession(s); err != nil {
-		t.Fatal(err)
-	}
-	init, err := quickfix.NewInitiator(c, file.NewStoreFactory(settings), settings, quickfix.NewNullLogFactory())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.init = init
+	c.init = newInitiator(t, c, addr, comp,
+		map[string]string{"ResetOnLogon": "N", "FileStorePath": storeDir, "FileStoreSync": "N"},
+		func(st *quickfix.Settings) quickfix.MessageStoreFactory { return file.NewStoreFactory(st) })
 	return c
 }
 

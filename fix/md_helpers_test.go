@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,66 +12,16 @@ import (
 	"time"
 
 	"github.com/quickfixgo/quickfix"
-	"github.com/quickfixgo/quickfix/log/screen"
 	"golang.org/x/crypto/bcrypt"
 
 	"venue/matching"
 	"venue/sequencer"
 	"venue/server"
-	"venue/spec"
 )
 
 // Market-data test helpers: a quickfixgo initiator that keeps each
 // message's fields in order (W and X carry repeating groups), a client-side
 // book rebuilt from W and X, and a generator of engine commands.
-
-var (
-	mdDictOnce sync.Once
-	mdDictPath string
-)
-
-// mdDictionary is the venue's dictionary for the market-data client. The
-// venue writes RptSeq (83) in W and, in X's NoMDEntries, Side (54, the
-// aggressor of a trade) and RptSeq (83); a dictionary that lacks them gets
-// them here, where the venue puts fields its dictionary's group lacks: at
-// the end of the group.
-func mdDictionary(t testing.TB) string {
-	mdDictOnce.Do(func() {
-		x := string(spec.FIX44)
-		section := func(msgType string) (int, int) {
-			i := strings.Index(x, "msgtype='"+msgType+"'>")
-			j := i + strings.Index(x[i:], "</message>")
-			return i, j
-		}
-		i, j := section("X")
-		grp := x[i:j]
-		var add []string
-		if !strings.Contains(grp, "name='Side'") {
-			add = append(add, "<field name='Side' required='N' />")
-		}
-		if !strings.Contains(grp, "name='RptSeq'") {
-			add = append(add, "<field name='RptSeq' required='N' />")
-		}
-		if len(add) > 0 {
-			k := i + strings.LastIndex(grp, "</group>")
-			x = x[:k] + strings.Join(add, "\n") + "\n" + x[k:]
-		}
-		i, j = section("W")
-		if !strings.Contains(x[i:j], "name='RptSeq'") {
-			k := i + strings.Index(x[i:j], "<group name='NoMDEntries'")
-			x = x[:k] + "<field name='RptSeq' required='N' />\n" + x[k:]
-		}
-		dir, err := os.MkdirTemp("", "venue-md-dict")
-		if err != nil {
-			t.Fatal(err)
-		}
-		mdDictPath = filepath.Join(dir, "FIX44.xml")
-		if err := os.WriteFile(mdDictPath, []byte(x), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	})
-	return mdDictPath
-}
 
 // mdMsg is a received message: body fields, and the entries of its
 // NoMDEntries group in order (an X entry starts at 279, a W entry at 269).
@@ -165,32 +113,11 @@ func (c *mdClient) FromApp(msg *quickfix.Message, _ quickfix.SessionID) quickfix
 
 func newMDClient(t testing.TB, addr, comp, password string) *mdClient {
 	t.Helper()
-	host, port, _ := net.SplitHostPort(addr)
 	c := &mdClient{t: t, comp: comp, password: password,
 		id:     quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: comp, TargetCompID: "VENUE"},
 		in:     make(chan *mdMsg, 1<<17),
 		logons: make(chan struct{}, 1), logouts: make(chan string, 16)}
-	settings := quickfix.NewSettings()
-	s := quickfix.NewSessionSettings()
-	for k, v := range map[string]string{
-		"BeginString": "FIX.4.4", "SenderCompID": comp, "TargetCompID": "VENUE",
-		"SocketConnectHost": host, "SocketConnectPort": port, "HeartBtInt": "30",
-		"ResetOnLogon": "Y", "ReconnectInterval": "1", "DataDictionary": mdDictionary(t),
-	} {
-		s.Set(k, v)
-	}
-	if _, err := settings.AddSession(s); err != nil {
-		t.Fatal(err)
-	}
-	logs := quickfix.NewNullLogFactory()
-	if os.Getenv("FIX_TEST_LOG") != "" {
-		logs = screen.NewLogFactory()
-	}
-	init, err := quickfix.NewInitiator(c, quickfix.NewMemoryStoreFactory(), settings, logs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.init = init
+	c.init = newInitiator(t, c, addr, comp, map[string]string{"ResetOnLogon": "Y"}, nil)
 	return c
 }
 

@@ -185,18 +185,31 @@ func dictionary(t testing.TB) string {
 
 func newClient(t testing.TB, addr, comp, password string) *client {
 	t.Helper()
-	host, port, _ := net.SplitHostPort(addr)
 	c := &client{t: t, comp: comp, password: password,
 		id:     quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: comp, TargetCompID: "VENUE"},
 		in:     make(chan fixMsg, 100_000),
 		logons: make(chan struct{}, 1), logouts: make(chan string, 16)}
+	c.init = newInitiator(t, c, addr, comp, map[string]string{"ResetOnLogon": "Y"}, nil)
+	return c
+}
+
+// newInitiator is a quickfixgo initiator of one session to the venue's
+// addr with the venue's dictionary; extra settings override, and stores
+// (nil: in memory) makes the message store from the settings.
+func newInitiator(t testing.TB, app quickfix.Application, addr, comp string, extra map[string]string,
+	stores func(*quickfix.Settings) quickfix.MessageStoreFactory) *quickfix.Initiator {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(addr)
 	settings := quickfix.NewSettings()
 	s := quickfix.NewSessionSettings()
 	for k, v := range map[string]string{
 		"BeginString": "FIX.4.4", "SenderCompID": comp, "TargetCompID": "VENUE",
 		"SocketConnectHost": host, "SocketConnectPort": port, "HeartBtInt": "30",
-		"ResetOnLogon": "Y", "ReconnectInterval": "1", "DataDictionary": dictionary(t),
+		"ReconnectInterval": "1", "DataDictionary": dictionary(t),
 	} {
+		s.Set(k, v)
+	}
+	for k, v := range extra {
 		s.Set(k, v)
 	}
 	if _, err := settings.AddSession(s); err != nil {
@@ -206,12 +219,15 @@ func newClient(t testing.TB, addr, comp, password string) *client {
 	if os.Getenv("FIX_TEST_LOG") != "" {
 		logs = screen.NewLogFactory()
 	}
-	init, err := quickfix.NewInitiator(c, quickfix.NewMemoryStoreFactory(), settings, logs)
+	store := quickfix.NewMemoryStoreFactory()
+	if stores != nil {
+		store = stores(settings)
+	}
+	init, err := quickfix.NewInitiator(app, store, settings, logs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.init = init
-	return c
+	return init
 }
 
 // connect starts the initiator and waits for its Logon.
