@@ -465,6 +465,9 @@ func TestRejectsNameTheReason(t *testing.T) {
 		{"off the step", "1", "0.000000001", "59000", nil, "13", "multiple of"},
 		{"below the minimum", "1", "0.00001", "59000", nil, "13", "minimum"},
 		{"outside the band", "1", "0.01", "80000", nil, "3", "band"},
+		{"price beyond int64 ticks", "1", "0.01", "100000000000000000000000", nil, "3", "band"},
+		{"quantity beyond int64 units", "1", "1000000000000000", "59000", nil, "3", "maximum"},
+		{"negative price", "1", "0.01", "-59000", nil, "99", "positive"},
 		{"unsupported TIF", "1", "0.01", "59000", []string{"59=2"}, "11", "TimeInForce"},
 		{"over the maximum quantity", "1", "1001", "59000", nil, "3", "maximum"},
 		{"another firm's account", "1", "0.01", "59000", []string{"1=FIRM_B"}, "15", "account"},
@@ -931,5 +934,64 @@ func TestReplaceKeepsWhatItLeavesOut(t *testing.T) {
 	r := a.expect("35=8", "11="+rep)
 	if r[150] != "5" || r[59] != "6" || r[126] != ack[126] || r[126] == "" {
 		t.Fatalf("replace of a GTD order without 59 and 126: %v (ack %v)", r, ack)
+	}
+}
+
+// TestResendFromRingStore: within a connection, a ResendRequest gets the
+// reports again from the session's ring store, marked PossDup (43=Y).
+func TestResendFromRingStore(t *testing.T) {
+	_, cfg := startVenue(t, venueOpts{})
+	conn, err := net.Dial("tcp", cfg.FIX.OrderEntryAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	seq := 0
+	send := func(msgType, body string) {
+		seq++
+		h := fmt.Sprintf("35=%s\x0149=FIRM_A\x0156=VENUE\x0134=%d\x0152=%s\x01", msgType, seq, time.Now().UTC().Format("20060102-15:04:05.000"))
+		if _, err := conn.Write(frame(h + body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf []byte
+	next := func(conds ...string) fixMsg {
+		t.Helper()
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		tmp := make([]byte, 4096)
+		for {
+			for {
+				i := strings.Index(string(buf), "\x0110=")
+				if i < 0 || len(buf) < i+8 {
+					break
+				}
+				m := fixMsg{}
+				for _, part := range strings.Split(string(buf[:i+8]), "\x01") {
+					if k, v, ok := strings.Cut(part, "="); ok {
+						var tag int
+						fmt.Sscan(k, &tag)
+						m[tag] = v
+					}
+				}
+				buf = buf[i+8:]
+				if matches(m, conds) {
+					return m
+				}
+			}
+			n, err := conn.Read(tmp)
+			if err != nil {
+				t.Fatalf("waiting for %v: %v", conds, err)
+			}
+			buf = append(buf, tmp[:n]...)
+		}
+	}
+	send("A", "98=0\x01108=30\x01141=Y\x01553=FIRM_A\x01554=firm_a\x01")
+	next("35=A")
+	send("D", "11=rs1\x0155=BTC-USD\x0154=1\x0160=20260101-00:00:00\x0138=0.01\x0140=2\x0144=59000\x01")
+	ack := next("35=8", "11=rs1")
+	send("2", "7=2\x0116=0\x01")
+	again := next("35=8", "11=rs1", "43=Y")
+	if again[17] != ack[17] || again[34] != ack[34] {
+		t.Fatalf("resent report %v, first %v", again, ack)
 	}
 }
