@@ -528,6 +528,108 @@ func (s *Store) SetSessionStatus(ctx context.Context, who Actor, comp, status st
 		})
 }
 
+// SetSessionAccount is `session grant|revoke COMPID --account ACCOUNT`:
+// whether an order-entry session may place orders for one more account of
+// its firm. The session's default account is always granted and cannot be
+// revoked. Orders already placed stay; the running venue applies the
+// change to the next order within a second.
+func (s *Store) SetSessionAccount(ctx context.Context, who Actor, comp, account string, grant bool) (string, error) {
+	action := "session.revoke"
+	if grant {
+		action = "session.grant"
+	}
+	before := checkName("--comp-id", comp)
+	if before == nil {
+		before = checkName("--account", account)
+	}
+	return s.admin(ctx, who, action, comp, map[string]any{"account": account}, before,
+		func(tx *sql.Tx) (string, error) {
+			var sessID, firm int64
+			var kind string
+			var def sql.NullInt64
+			err := tx.QueryRowContext(ctx, `SELECT id, kind, firm_id, default_account_id FROM fix_sessions
+				WHERE comp_id = $1 FOR UPDATE`, comp).Scan(&sessID, &kind, &firm, &def)
+			if errors.Is(err, sql.ErrNoRows) {
+				return "", fieldErr("--comp-id", comp, "unknown session")
+			}
+			if err != nil {
+				return "", err
+			}
+			if kind != "order-entry" {
+				return "", fieldErr("--comp-id", comp, "a %s session places no orders", kind)
+			}
+			var acctID, acctFirm int64
+			var reserved bool
+			err = tx.QueryRowContext(ctx, `SELECT id, firm_id, reserved FROM accounts WHERE name = $1`, account).
+				Scan(&acctID, &acctFirm, &reserved)
+			if errors.Is(err, sql.ErrNoRows) {
+				return "", fieldErr("--account", account, "unknown account")
+			}
+			if err != nil {
+				return "", err
+			}
+			if acctFirm != firm || reserved {
+				return "", fieldErr("--account", account, "not an account of the session's firm")
+			}
+			if !grant && def.Valid && def.Int64 == acctID {
+				return "", fieldErr("--account", account, "is the session's default account, always granted")
+			}
+			var res sql.Result
+			if grant {
+				res, err = tx.ExecContext(ctx, `INSERT INTO fix_session_accounts (session_id, account_id) VALUES ($1, $2)
+					ON CONFLICT DO NOTHING`, sessID, acctID)
+			} else {
+				res, err = tx.ExecContext(ctx, `DELETE FROM fix_session_accounts WHERE session_id = $1 AND account_id = $2`,
+					sessID, acctID)
+			}
+			if err != nil {
+				return "", err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return "", err
+			} else if n == 0 {
+				if grant {
+					return "ok (already granted)", nil
+				}
+				return "ok (was not granted)", nil
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE fix_sessions SET updated_at = now() WHERE id = $1`, sessID)
+			return "ok", err
+		})
+}
+
+// SetFirmStatus is `firm suspend|resume`: every account and session of a
+// suspended firm is suspended with it (their own statuses are kept and
+// apply again on resume). The running venue rejects the firm's new orders
+// and replaces (cancels still work), disconnects its order-entry sessions
+// and refuses their Logons.
+func (s *Store) SetFirmStatus(ctx context.Context, who Actor, name, status string) (string, error) {
+	action := "firm.resume"
+	if status == StatusSuspended {
+		action = "firm.suspend"
+	}
+	return s.admin(ctx, who, action, name, map[string]any{"status": status}, checkName("FIRM", name),
+		func(tx *sql.Tx) (string, error) {
+			var id int64
+			var old string
+			err := tx.QueryRowContext(ctx, `SELECT id, status FROM firms WHERE name = $1 FOR UPDATE`, name).Scan(&id, &old)
+			if errors.Is(err, sql.ErrNoRows) {
+				return "", fieldErr("FIRM", name, "unknown firm")
+			}
+			if err != nil {
+				return "", err
+			}
+			if id == 0 {
+				return "", fieldErr("FIRM", name, "the venue's own firm")
+			}
+			if old == status {
+				return "ok (already " + status + ")", nil
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE firms SET status = $2, updated_at = now() WHERE id = $1`, id, status)
+			return "ok", err
+		})
+}
+
 // SetSessionPassword is `session set-password`: stores a new bcrypt hash
 // (the audit row says only that it was set).
 func (s *Store) SetSessionPassword(ctx context.Context, who Actor, comp string, hash []byte) (string, error) {
@@ -619,12 +721,16 @@ type SessionRow struct {
 	Throttle            int // 0: the venue's default
 	TradeCaptureReports bool
 	Status              string
+	Granted             []string // accounts granted besides the default, by name
 }
 
 // ListSessions lists the FIX sessions by CompID.
 func (s *Store) ListSessions(ctx context.Context) ([]SessionRow, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT s.id, s.comp_id, s.kind, f.name, COALESCE(a.name, ''),
-			s.cancel_on_disconnect, COALESCE(s.throttle_per_second, 0), s.trade_capture_reports, s.status
+			s.cancel_on_disconnect, COALESCE(s.throttle_per_second, 0), s.trade_capture_reports, s.status,
+			COALESCE((SELECT string_agg(g.name, ',' ORDER BY g.name) FROM fix_session_accounts sa
+				JOIN accounts g ON g.id = sa.account_id
+				WHERE sa.session_id = s.id AND sa.account_id IS DISTINCT FROM s.default_account_id), '')
 		FROM fix_sessions s JOIN firms f ON f.id = s.firm_id LEFT JOIN accounts a ON a.id = s.default_account_id
 		ORDER BY s.comp_id`)
 	if err != nil {
@@ -634,9 +740,13 @@ func (s *Store) ListSessions(ctx context.Context) ([]SessionRow, error) {
 	var out []SessionRow
 	for rows.Next() {
 		var r SessionRow
+		var granted string
 		if err := rows.Scan(&r.ID, &r.CompID, &r.Kind, &r.Firm, &r.Account, &r.CancelOnDisconnect, &r.Throttle,
-			&r.TradeCaptureReports, &r.Status); err != nil {
+			&r.TradeCaptureReports, &r.Status, &granted); err != nil {
 			return nil, fmt.Errorf("backoffice: list sessions: %w", err)
+		}
+		if granted != "" {
+			r.Granted = strings.Split(granted, ",")
 		}
 		out = append(out, r)
 	}
@@ -757,6 +867,10 @@ func (d *Directory) load(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 
+	granted, err := sessionAccounts(ctx, tx) // before the next query: one result set at a time
+	if err != nil {
+		return err
+	}
 	rows, err = tx.QueryContext(ctx, `SELECT s.id, s.comp_id, s.kind, s.firm_id, COALESCE(s.default_account_id, 0),
 			s.password_hash, s.cancel_on_disconnect, COALESCE(s.throttle_per_second, 0), s.trade_capture_reports,
 			s.status <> 'active' OR f.status <> 'active'
@@ -783,7 +897,27 @@ func (d *Directory) load(ctx context.Context, tx *sql.Tx) error {
 		case "market-data":
 			ss.Kind = refdata.MarketData
 		}
+		ss.Accounts = granted[ss.ID]
 		d.Sessions = append(d.Sessions, ss)
 	}
 	return rows.Err()
+}
+
+// sessionAccounts reads fix_session_accounts: each session's granted
+// accounts, ascending (refdata.Session.MayActFor searches them).
+func sessionAccounts(ctx context.Context, tx *sql.Tx) (map[matching.SessionID][]matching.AccountID, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT session_id, account_id FROM fix_session_accounts ORDER BY session_id, account_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[matching.SessionID][]matching.AccountID{}
+	for rows.Next() {
+		var sess, acct int64
+		if err := rows.Scan(&sess, &acct); err != nil {
+			return nil, err
+		}
+		out[matching.SessionID(sess)] = append(out[matching.SessionID(sess)], matching.AccountID(acct))
+	}
+	return out, rows.Err()
 }

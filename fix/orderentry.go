@@ -683,6 +683,9 @@ func (g *OrderEntry) decodeOrder(st *sessState, msg *quickfix.Message, prev *mat
 		if !ok || a.Spec.Firm != st.sess().Firm {
 			return f, rejectf(15, "unknown account %q", name), nil
 		}
+		if sess := st.sess(); !sess.MayActFor(a.Spec.ID) {
+			return f, rejectf(15, "account %s is not granted to session %s (venue admin session grant)", name, sess.CompID), nil
+		}
 		f.account = a.Spec.ID
 	}
 	if a, ok := g.dir.Account(f.account); ok && a.Suspended {
@@ -912,6 +915,9 @@ func (g *OrderEntry) massCancel(st *sessState, msg *quickfix.Message) quickfix.M
 		a, ok := g.dir.AccountByName(name)
 		if !ok || a.Spec.Firm != st.sess().Firm {
 			return rejectMC(99, fmt.Sprintf("unknown account %q", name))
+		}
+		if sess := st.sess(); !sess.MayActFor(a.Spec.ID) {
+			return rejectMC(99, fmt.Sprintf("account %s is not granted to session %s", name, sess.CompID))
 		}
 		cmd.Account = a.Spec.ID
 	}

@@ -71,6 +71,18 @@ type Session struct {
 	// TradeCaptureReports makes a drop-copy session receive trades as
 	// TradeCaptureReports (35=AE) instead of fill ExecutionReports.
 	TradeCaptureReports bool
+	// Accounts are the accounts an order-entry session may act for
+	// besides its default Account (the back office's
+	// fix_session_accounts), ascending. An order naming any other account,
+	// even one of the session's firm, is rejected.
+	Accounts []matching.AccountID
+}
+
+// MayActFor reports whether an order-entry session may place orders for
+// the account: its default account or one granted to it.
+func (s *Session) MayActFor(a matching.AccountID) bool {
+	_, ok := slices.BinarySearch(s.Accounts, a)
+	return a == s.Account || ok
 }
 
 // CheckPassword reports whether password matches the stored hash.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -214,5 +215,5 @@ func sameSession(a, b refdata.Session) bool {
 	return a.CompID == b.CompID && a.ID == b.ID && a.Kind == b.Kind && a.Firm == b.Firm && a.Account == b.Account &&
 		bytes.Equal(a.PasswordHash, b.PasswordHash) && a.CancelOnDisconnect == b.CancelOnDisconnect &&
 		a.Suspended == b.Suspended && a.ThrottlePerSecond == b.ThrottlePerSecond &&
-		a.TradeCaptureReports == b.TradeCaptureReports
+		a.TradeCaptureReports == b.TradeCaptureReports && slices.Equal(a.Accounts, b.Accounts)
 }

@@ -291,3 +291,123 @@ func TestVenueFollowsRefdata(t *testing.T) {
 		t.Errorf("new password: %v", m)
 	}
 }
+
+// startFollowing starts a dev venue on a fresh back-office database with
+// every listener on a free port, and opens the back office for the test.
+func startFollowing(t *testing.T) (*server.Server, *config.Config, *backoffice.Store) {
+	t.Helper()
+	dbURL := freshDB(t)
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Database.URL, cfg.Database.Required = dbURL, true
+	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Log.Level = "warn"
+	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	cfg.FIX.OrderEntryAddr = srv.OEAcc.Addr().String()
+	cfg.FIX.DropCopyAddr = srv.DCAcc.Addr().String()
+	cfg.FIX.MarketDataAddr = srv.MD.Addr().String()
+	cfg.Ops.Addr = srv.Ops.Addr().String()
+	st, err := backoffice.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return srv, &cfg, st
+}
+
+// TestVenueFollowsGrantsAndFirmStatus: an order-entry session acts only
+// for its default account and the accounts granted to it, even within its
+// firm; a grant and a revoke reach the running venue; a suspended firm's
+// sessions are disconnected and refused at Logon until it is resumed.
+func TestVenueFollowsGrantsAndFirmStatus(t *testing.T) {
+	srv, cfg, st := startFollowing(t)
+	ctx := context.Background()
+	who := backoffice.Actor{Name: "tester", Source: "cli"}
+
+	id, err := st.AddAccount(ctx, who, backoffice.AccountInput{Firm: "FIRM_A", Name: "FIRM_A_2", STP: "N", MaxOpenOrders: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "account FIRM_A_2", func() bool { _, ok := srv.Directory.AccountByName("FIRM_A_2"); return ok })
+	if _, err := srv.Seq.Submit(ctx, &matching.Command{Kind: matching.CmdDeposit, Account: matching.AccountID(id),
+		Asset: 1, Amount: 1 << 40, Key: "test:FIRM_A_2:USD"}); err != nil {
+		t.Fatal(err)
+	}
+	a := dialFIX(t, cfg.FIX.OrderEntryAddr, "FIRM_A")
+	if m := a.logon(refdata.DevPassword("FIRM_A")); m == nil || m[35] != "A" {
+		t.Fatalf("FIRM_A logon: %v", m)
+	}
+	const notGranted = "account FIRM_A_2 is not granted to session FIRM_A (venue admin session grant)"
+	if m := a.order("g-1", "FIRM_A_2"); m[150] != "8" || m[103] != "15" || m[58] != notGranted {
+		t.Errorf("order for an account of the firm not granted: %v", m)
+	}
+	granted := func(want bool) func() bool {
+		return func() bool { s, _ := srv.Directory.Session("FIRM_A"); return s.MayActFor(matching.AccountID(id)) == want }
+	}
+	if out, err := st.SetSessionAccount(ctx, who, "FIRM_A", "FIRM_A_2", true); err != nil || out != "ok" {
+		t.Fatalf("grant: %q %v", out, err)
+	}
+	waitFor(t, "FIRM_A_2 granted", granted(true))
+	if m := a.order("g-2", "FIRM_A_2"); m[150] != "0" || m[1] != "FIRM_A_2" {
+		t.Errorf("order for a granted account: %v", m)
+	}
+	if out, err := st.SetSessionAccount(ctx, who, "FIRM_A", "FIRM_A_2", false); err != nil || out != "ok" {
+		t.Fatalf("revoke: %q %v", out, err)
+	}
+	waitFor(t, "FIRM_A_2 revoked", granted(false))
+	if m := a.order("g-3", "FIRM_A_2"); m[150] != "8" || m[103] != "15" || m[58] != notGranted {
+		t.Errorf("order after the revoke: %v", m)
+	}
+	if m := a.order("g-4", ""); m[150] != "0" { // the default account is still the session's
+		t.Errorf("order for the default account: %v", m)
+	}
+	if _, err := st.SetSessionAccount(ctx, who, "FIRM_A", "FIRM_A", false); err == nil ||
+		err.Error() != "--account FIRM_A: is the session's default account, always granted" {
+		t.Errorf("revoke of the default account: %v", err)
+	}
+
+	// A suspended firm: its session is cut and refused, another firm's is not.
+	b := dialFIX(t, cfg.FIX.OrderEntryAddr, "FIRM_B")
+	if m := b.logon(refdata.DevPassword("FIRM_B")); m == nil || m[35] != "A" {
+		t.Fatalf("FIRM_B logon: %v", m)
+	}
+	if out, err := st.SetFirmStatus(ctx, who, "FIRM_A", backoffice.StatusSuspended); err != nil || out != "ok" {
+		t.Fatalf("firm suspend: %q %v", out, err)
+	}
+	waitFor(t, "FIRM_A's account suspended", func() bool { x, _ := srv.Directory.AccountByName("FIRM_A"); return x.Suspended })
+	if m := a.read("A", "8"); m != nil {
+		t.Errorf("a suspended firm's session still connected: %v", m)
+	}
+	if m := dialFIX(t, cfg.FIX.OrderEntryAddr, "FIRM_A").logon(refdata.DevPassword("FIRM_A")); m == nil || m[35] != "5" {
+		t.Errorf("a suspended firm's logon: %v", m)
+	}
+	if m := b.order("b-1", ""); m[150] != "0" {
+		t.Errorf("another firm's order: %v", m)
+	}
+	if out, err := st.SetFirmStatus(ctx, who, "FIRM_A", backoffice.StatusActive); err != nil || out != "ok" {
+		t.Fatalf("firm resume: %q %v", out, err)
+	}
+	waitFor(t, "FIRM_A's session resumed", func() bool { s, _ := srv.Directory.Session("FIRM_A"); return !s.Suspended })
+	a = dialFIX(t, cfg.FIX.OrderEntryAddr, "FIRM_A")
+	if m := a.logon(refdata.DevPassword("FIRM_A")); m == nil || m[35] != "A" {
+		t.Fatalf("FIRM_A logon after resume: %v", m)
+	}
+	// The cancels of its orders by cancel-on-disconnect come first.
+	m := a.order("g-5", "")
+	for canceled := map[string]bool{}; m != nil && m[11] != "g-5"; m = a.read("8") {
+		if m[150] != "4" || m[58] != "cancel on disconnect" || canceled[m[11]] {
+			t.Errorf("before the new order's report: %v", m)
+		}
+		canceled[m[11]] = true
+	}
+	if m == nil || m[150] != "0" {
+		t.Errorf("order after the firm's resume: %v", m)
+	}
+	if _, err := st.SetFirmStatus(ctx, who, "FIRM_X", backoffice.StatusSuspended); err == nil || err.Error() != "FIRM FIRM_X: unknown firm" {
+		t.Errorf("unknown firm: %v", err)
+	}
+}

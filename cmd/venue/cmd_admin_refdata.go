@@ -102,7 +102,24 @@ func adminFirmCmd(with withStore, table tableFn, printf printFn) *cobra.Command 
 			})
 		},
 	}
-	cmd.AddCommand(add, list)
+	status := func(use, short, status string) *cobra.Command {
+		return &cobra.Command{
+			Use: use + " FIRM", Short: short, Args: cobra.ExactArgs(1),
+			RunE: func(c *cobra.Command, args []string) error {
+				return with(c, "firm "+use, func(ctx context.Context, st *backoffice.Store, who backoffice.Actor) error {
+					out, err := st.SetFirmStatus(ctx, who, args[0], status)
+					if err == nil {
+						printf(c, "firm.%s %s: %s", use, args[0], out)
+					}
+					return err
+				})
+			},
+		}
+	}
+	cmd.AddCommand(add,
+		status("suspend", "Suspend a firm: its accounts may only cancel, its sessions are disconnected and refused at Logon", backoffice.StatusSuspended),
+		status("resume", "Resume a suspended firm (its accounts and sessions keep their own statuses)", backoffice.StatusActive),
+		list)
 	return cmd
 }
 
@@ -316,6 +333,23 @@ func adminSessionCmd(g *globals, with withStore, table tableFn, printf printFn) 
 		},
 	}
 	setPw.Flags().BoolVar(&setPwStdin, "password-stdin", false, "read the new password from the first line of standard input")
+	grant := func(use, short string, on bool) *cobra.Command {
+		var account string
+		c := &cobra.Command{
+			Use: use + " COMPID --account ACCOUNT", Short: short, Args: cobra.ExactArgs(1),
+			RunE: func(c *cobra.Command, args []string) error {
+				return with(c, "session "+use, func(ctx context.Context, st *backoffice.Store, who backoffice.Actor) error {
+					out, err := st.SetSessionAccount(ctx, who, args[0], account, on)
+					if err == nil {
+						printf(c, "session.%s %s %s: %s", use, args[0], account, out)
+					}
+					return err
+				})
+			},
+		}
+		c.Flags().StringVar(&account, "account", "", "an account of the session's firm")
+		return c
+	}
 	list := &cobra.Command{
 		Use: "list", Short: "List the FIX sessions", Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -324,7 +358,7 @@ func adminSessionCmd(g *globals, with withStore, table tableFn, printf printFn) 
 				if err != nil {
 					return err
 				}
-				table(c, "ID\tCOMPID\tKIND\tFIRM\tACCOUNT\tSTATUS\tCOD\tTHROTTLE\tTCR", func(w io.Writer) {
+				table(c, "ID\tCOMPID\tKIND\tFIRM\tACCOUNT\tGRANTED\tSTATUS\tCOD\tTHROTTLE\tTCR", func(w io.Writer) {
 					for _, r := range rows {
 						throttle := "default"
 						if r.Throttle > 0 {
@@ -334,7 +368,11 @@ func adminSessionCmd(g *globals, with withStore, table tableFn, printf printFn) 
 						if acct == "" {
 							acct = "-"
 						}
-						fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.CompID, r.Kind, r.Firm, acct, r.Status,
+						granted := strings.Join(r.Granted, ",")
+						if granted == "" {
+							granted = "-"
+						}
+						fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.CompID, r.Kind, r.Firm, acct, granted, r.Status,
 							yn(r.CancelOnDisconnect), throttle, yn(r.TradeCaptureReports))
 					}
 				})
@@ -345,6 +383,8 @@ func adminSessionCmd(g *globals, with withStore, table tableFn, printf printFn) 
 	cmd.AddCommand(add,
 		status("suspend", "Suspend a session: refused at Logon (an order-entry session logged on is disconnected)", backoffice.StatusSuspended),
 		status("resume", "Resume a suspended session", backoffice.StatusActive),
+		grant("grant", "Let an order-entry session place orders for another account of its firm", true),
+		grant("revoke", "Take an account back from an order-entry session (its default account stays)", false),
 		setPw, list)
 	return cmd
 }
