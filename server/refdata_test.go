@@ -346,7 +346,10 @@ func TestVenueFollowsGrantsAndFirmStatus(t *testing.T) {
 		t.Errorf("order for an account of the firm not granted: %v", m)
 	}
 	granted := func(want bool) func() bool {
-		return func() bool { s, _ := srv.Directory.Session("FIRM_A"); return s.MayActFor(matching.AccountID(id)) == want }
+		return func() bool {
+			s, _ := srv.Directory.Session("FIRM_A")
+			return s.MayActFor(matching.AccountID(id)) == want
+		}
 	}
 	if out, err := st.SetSessionAccount(ctx, who, "FIRM_A", "FIRM_A_2", true); err != nil || out != "ok" {
 		t.Fatalf("grant: %q %v", out, err)
