@@ -760,13 +760,17 @@ type SymbolRow struct {
 	Tick, QtyStep, MinQty, MaxQty, MaxNotional string
 	RefPx                                      string
 	BandBps                                    int
+	Status                                     string // as the engine last reported it, else as listed
 }
 
 // ListSymbols lists the symbols by id.
 func (s *Store) ListSymbols(ctx context.Context) ([]SymbolRow, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT s.id, s.name, b.name, q.name, s.tick::text, s.qty_step::text,
-			s.min_qty::text, s.max_qty::text, s.max_notional::text, s.ref_px::text, s.band_bps
-		FROM symbols s JOIN assets b ON b.id = s.base_asset JOIN assets q ON q.id = s.quote_asset ORDER BY s.id`)
+			s.min_qty::text, s.max_qty::text, s.max_notional::text, s.ref_px::text, s.band_bps,
+			CASE COALESCE(st.status, CASE WHEN s.listed_halted THEN 2 ELSE 1 END)
+				WHEN 1 THEN 'open' WHEN 2 THEN 'halted' ELSE 'closed' END
+		FROM symbols s JOIN assets b ON b.id = s.base_asset JOIN assets q ON q.id = s.quote_asset
+		LEFT JOIN symbol_state st ON st.symbol_id = s.id ORDER BY s.id`)
 	if err != nil {
 		return nil, fmt.Errorf("backoffice: list symbols: %w", err)
 	}
@@ -775,7 +779,7 @@ func (s *Store) ListSymbols(ctx context.Context) ([]SymbolRow, error) {
 	for rows.Next() {
 		var r SymbolRow
 		if err := rows.Scan(&r.ID, &r.Name, &r.Base, &r.Quote, &r.Tick, &r.QtyStep, &r.MinQty, &r.MaxQty,
-			&r.MaxNotional, &r.RefPx, &r.BandBps); err != nil {
+			&r.MaxNotional, &r.RefPx, &r.BandBps, &r.Status); err != nil {
 			return nil, fmt.Errorf("backoffice: list symbols: %w", err)
 		}
 		out = append(out, r)

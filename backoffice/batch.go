@@ -38,21 +38,17 @@ type units struct {
 }
 
 // converter turns engine integers into the decimals of the reference data.
+// A symbol or asset listed after it was made (`venue admin symbol add`)
+// is looked up in the universe when its first event arrives. One
+// goroutine uses a converter.
 type converter struct {
+	uni     *refdata.Universe
 	symbols map[matching.SymbolID]*units
 	assets  [matching.MaxAssets]*scale
 }
 
 func newConverter(uni *refdata.Universe) *converter {
-	c := &converter{symbols: map[matching.SymbolID]*units{}}
-	for _, s := range uni.Symbols {
-		c.symbols[s.Spec.ID] = &units{sym: s, px: newScale(s.Tick), qty: newScale(s.QtyStep), quo: newScale(s.QuoteUnit)}
-	}
-	for _, a := range uni.Assets {
-		sc := newScale(a.Unit)
-		c.assets[a.ID] = &sc
-	}
-	return c
+	return &converter{uni: uni, symbols: map[matching.SymbolID]*units{}}
 }
 
 // batch is the rows of consecutive commands, converted as they arrive (the
@@ -251,16 +247,29 @@ func (b *batch) addPostings(c *converter, ev *matching.Event, i int, kind, ref s
 }
 
 func (c *converter) symbol(id matching.SymbolID) (*units, error) {
-	u := c.symbols[id]
-	if u == nil {
+	if u := c.symbols[id]; u != nil {
+		return u, nil
+	}
+	s, ok := c.uni.SymbolByID(id)
+	if !ok {
 		return nil, fmt.Errorf("symbol %d is not in the reference data", id)
 	}
+	u := &units{sym: s, px: newScale(s.Tick), qty: newScale(s.QtyStep), quo: newScale(s.QuoteUnit)}
+	c.symbols[id] = u
 	return u, nil
 }
 
 func (c *converter) asset(id matching.AssetID) (*scale, error) {
-	if int(id) >= len(c.assets) || c.assets[id] == nil {
+	if int(id) >= len(c.assets) {
 		return nil, fmt.Errorf("asset %d is not in the reference data", id)
+	}
+	if c.assets[id] == nil {
+		a, ok := c.uni.AssetByID(id)
+		if !ok {
+			return nil, fmt.Errorf("asset %d is not in the reference data", id)
+		}
+		sc := newScale(a.Unit)
+		c.assets[id] = &sc
 	}
 	return c.assets[id], nil
 }

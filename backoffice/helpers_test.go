@@ -189,7 +189,7 @@ func (g *gen) next() matching.Command {
 // symbols, the fee tier, the dev accounts and their funding.
 func bootstrapCommands(t testing.TB, uni *refdata.Universe, dir *refdata.Directory) []matching.Command {
 	var out []matching.Command
-	for _, s := range uni.Symbols {
+	for _, s := range uni.Symbols() {
 		sp := s.Spec
 		out = append(out, matching.Command{Kind: matching.CmdAddSymbol, SymbolSpec: &sp})
 	}
@@ -197,7 +197,7 @@ func bootstrapCommands(t testing.TB, uni *refdata.Universe, dir *refdata.Directo
 	for _, a := range dir.Accounts() {
 		sp := a.Spec
 		out = append(out, matching.Command{Kind: matching.CmdAddAccount, AccountSpec: &sp})
-		for _, as := range uni.Assets {
+		for _, as := range uni.Assets() {
 			amt := refdata.DevFunding[as.Name]
 			out = append(out, matching.Command{Kind: matching.CmdDeposit, Account: a.Spec.ID, Asset: as.ID,
 				Amount: amt.Div(as.Unit).IntPart(), Key: "dev-funding:" + a.Name + ":" + as.Name})

@@ -51,7 +51,7 @@ func TestVenueAgrees(t *testing.T) {
 // balances (the venue is closed: the engine is quiet).
 func checkAgainstEngine(t *testing.T, db *sql.DB, srv *server.Server, tot totals) {
 	t.Helper()
-	sym := srv.Universe.Symbols[0]
+	sym := srv.Universe.Symbols()[0]
 	var (
 		trades          int
 		qty, fees, notl string
@@ -98,7 +98,7 @@ func checkAgainstEngine(t *testing.T, db *sql.DB, srv *server.Server, tot totals
 		accounts = append(accounts, a.Spec.ID)
 	}
 	for _, acct := range accounts {
-		for _, as := range srv.Universe.Assets {
+		for _, as := range srv.Universe.Assets() {
 			total, _ := srv.Engine.Balance(acct, as.ID)
 			var got sql.NullString
 			err := db.QueryRow(`SELECT amount FROM balances WHERE account_id = $1 AND asset_id = $2`,

@@ -33,6 +33,15 @@ type RebuildResult struct {
 func Rebuild(ctx context.Context, store *Store, uni *refdata.Universe, journalDir string) (RebuildResult, error) {
 	t0 := time.Now()
 	var res RebuildResult
+	// The symbols listed with `venue admin symbol add` are read in their
+	// units too.
+	defs, assets, err := store.LoadSymbols(ctx)
+	if err != nil {
+		return res, fmt.Errorf("backoffice: rebuild: %w", err)
+	}
+	if _, err := AddToUniverse(uni, defs, assets); err != nil {
+		return res, fmt.Errorf("backoffice: rebuild: %w", err)
+	}
 	conn, err := store.db.Conn(ctx)
 	if err != nil {
 		return res, fmt.Errorf("backoffice: rebuild: %w", err)

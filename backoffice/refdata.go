@@ -40,7 +40,7 @@ func (s *Store) Bootstrap(ctx context.Context, uni *refdata.Universe, dir *refda
 }
 
 func bootstrap(ctx context.Context, tx *sql.Tx, uni *refdata.Universe, dir *refdata.Directory) error {
-	for _, a := range uni.Assets {
+	for _, a := range uni.Assets() {
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO assets (id, name, unit) VALUES ($1, $2, $3)
 			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit, updated_at = now()
@@ -49,7 +49,7 @@ func bootstrap(ctx context.Context, tx *sql.Tx, uni *refdata.Universe, dir *refd
 			return fmt.Errorf("asset %s: %w", a.Name, err)
 		}
 	}
-	for _, sym := range uni.Symbols {
+	for _, sym := range uni.Symbols() {
 		sp := sym.Spec
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO symbols (id, name, base_asset, quote_asset, tick, qty_step, min_qty, max_qty, max_notional, ref_px, band_bps)

@@ -169,6 +169,16 @@ func (s *Service) connect(ctx context.Context) (*Store, error) {
 		_ = st.Close()
 		return nil, err
 	}
+	// The symbols listed with `venue admin symbol add` join the universe
+	// before the projector reads a journaled event of theirs.
+	defs, assets, err := st.LoadSymbols(ctx)
+	if err == nil {
+		_, err = AddToUniverse(s.uni, defs, assets)
+	}
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	if err := st.Bootstrap(ctx, s.uni, s.dir); err != nil {
 		_ = st.Close()
 		return nil, err

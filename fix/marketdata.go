@@ -200,7 +200,7 @@ func NewMarketData(cfg MarketDataConfig, dir *refdata.Directory, uni *refdata.Un
 	if md.wTemplate, err = groupTemplate(dd, "W", []quickfix.Tag{tagMDEntryType, tagMDEntryPx, tagMDEntrySize}); err != nil {
 		return nil, err
 	}
-	for _, s := range uni.Symbols {
+	for _, s := range uni.Symbols() {
 		md.book(s.Spec.ID)
 	}
 	return md, nil
@@ -267,7 +267,7 @@ type BookSource interface {
 func (md *MarketData) Seed(eng BookSource) {
 	md.mu.Lock()
 	defer md.mu.Unlock()
-	for _, sym := range md.uni.Symbols {
+	for _, sym := range md.uni.Symbols() {
 		b := md.book(sym.Spec.ID)
 		bids, asks := eng.Book(sym.Spec.ID, 0)
 		for i, ls := range [2][]matching.Level{bids, asks} {

@@ -130,10 +130,14 @@ type mdBook struct {
 }
 
 func newMDBook(sym *refdata.Symbol) *mdBook {
+	status := sym.Spec.Status // as listed; Seed and the status events set it after
+	if status == 0 {
+		status = matching.StatusOpen
+	}
 	return &mdBook{
 		sym:    sym,
 		sides:  [2]bookSide{{bid: true}, {bid: false}},
-		status: matching.StatusOpen,
+		status: status,
 		feeds:  map[feedKey]*mdFeed{},
 		dirty:  [2]map[int64]int64{{}, {}},
 	}

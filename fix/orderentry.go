@@ -1004,7 +1004,7 @@ func (g *OrderEntry) securityList(st *sessState, msg *quickfix.Message) quickfix
 	result := "0"
 	switch typ {
 	case "4":
-		syms = g.uni.Symbols
+		syms = g.uni.Symbols()
 	case "0":
 		name, _ := msg.Body.GetString(tagSymbol)
 		if s, ok := g.uni.SymbolByName(name); ok {

@@ -11,6 +11,15 @@ import "sort"
 // HasSymbol says whether the symbol exists.
 func (e *Engine) HasSymbol(id SymbolID) bool { return e.symbols[id] != nil }
 
+// SymbolIDs returns the ids of every symbol, ascending.
+func (e *Engine) SymbolIDs() []SymbolID {
+	out := make([]SymbolID, len(e.symList))
+	for i, s := range e.symList {
+		out[i] = s.spec.ID
+	}
+	return out
+}
+
 // Symbol returns the symbol's spec and current status.
 func (e *Engine) Symbol(id SymbolID) (SymbolSpec, SymbolStatus, bool) {
 	s := e.symbols[id]

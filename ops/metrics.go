@@ -199,7 +199,7 @@ type depthBook struct {
 // command after recovery) and follows sub.
 func NewDepthFollower(eng *matching.Engine, uni *refdata.Universe, sub *sequencer.Subscription) *DepthFollower {
 	b := &depthBook{levels: map[matching.SymbolID]*[3]map[int64]int64{}}
-	for _, sym := range uni.Symbols {
+	for _, sym := range uni.Symbols() {
 		sides := &[3]map[int64]int64{nil, {}, {}}
 		bids, asks := eng.Book(sym.Spec.ID, 0)
 		for _, l := range bids {
@@ -223,8 +223,9 @@ func (f *DepthFollower) Run() {
 				continue
 			}
 			sides := f.book.levels[ev.Symbol]
-			if sides == nil {
-				continue
+			if sides == nil { // a symbol listed since the seed: its book began empty
+				sides = &[3]map[int64]int64{nil, {}, {}}
+				f.book.levels[ev.Symbol] = sides
 			}
 			if ev.Qty == 0 {
 				delete(sides[ev.Side], ev.Px)

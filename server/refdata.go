@@ -38,7 +38,16 @@ func (s *Server) followRefdata(cfg *config.Config) {
 	if s.BackOffice == nil {
 		return
 	}
-	f := &refdataFollower{s: s, url: cfg.Database.URL, log: s.log.Named("refdata")}
+	f := &refdataFollower{s: s, url: cfg.Database.URL, log: s.log.Named("refdata"), listed: map[matching.SymbolID]bool{}}
+	// The symbols in the engine, read while nothing submits (before the
+	// acceptors open); the follower adds the others.
+	for _, id := range s.Engine.SymbolIDs() {
+		f.listed[id] = true
+		if _, ok := s.Universe.SymbolByID(id); !ok {
+			f.log.Warn("a symbol in the engine is not in the reference data yet: it trades once the back office is read",
+				zap.Uint32("symbol_id", uint32(id)))
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if cfg.Database.Required {
 		if err := f.poll(ctx); err != nil {
@@ -89,11 +98,12 @@ func (s *Server) followRefdata(cfg *config.Config) {
 }
 
 type refdataFollower struct {
-	s     *Server
-	url   string
-	log   *zap.Logger
-	store *backoffice.Store
-	fees  map[uint8]backoffice.FeeTier // as last set in the engine
+	s      *Server
+	url    string
+	log    *zap.Logger
+	store  *backoffice.Store
+	fees   map[uint8]backoffice.FeeTier // as last set in the engine
+	listed map[matching.SymbolID]bool   // symbols in the engine
 }
 
 func (f *refdataFollower) close() {
@@ -115,11 +125,50 @@ func (f *refdataFollower) poll(ctx context.Context) error {
 		st.DB().SetMaxOpenConns(1)
 		f.store = st
 	}
+	defs, assets, err := f.store.LoadSymbols(ctx)
+	if err != nil {
+		return err
+	}
+	if err := f.applySymbols(defs, assets); err != nil {
+		return err
+	}
 	d, err := f.store.LoadDirectory(ctx)
 	if err != nil {
 		return err
 	}
 	return f.apply(d)
+}
+
+// applySymbols lists the back office's new symbols: into the universe
+// first (so every event of theirs can be read), then into the engine
+// (CmdAddSymbol through the sequencer, journaled like any command).
+func (f *refdataFollower) applySymbols(defs []refdata.SymbolDef, assets []refdata.Asset) error {
+	added, err := backoffice.AddToUniverse(f.s.Universe, defs, assets)
+	for _, sym := range added {
+		f.log.Info("symbol in the reference data", zap.String("symbol", sym.Name), zap.Uint32("id", uint32(sym.Spec.ID)))
+	}
+	if err != nil {
+		// A row that contradicts what the venue holds (edited by hand):
+		// the venue keeps what it has and says so every poll.
+		f.log.Error("symbol refused", zap.Error(err))
+	}
+	for _, sym := range f.s.Universe.Symbols() {
+		if f.listed[sym.Spec.ID] {
+			continue
+		}
+		sp := sym.Spec
+		if _, err := f.s.mustApply(&matching.Command{Kind: matching.CmdAddSymbol, SymbolSpec: &sp}); err != nil {
+			if errors.Is(err, sequencer.ErrClosed) || errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			f.log.Error("symbol refused by the engine", zap.String("symbol", sym.Name), zap.Error(err))
+			continue
+		}
+		f.listed[sym.Spec.ID] = true
+		f.log.Info("symbol listed", zap.String("symbol", sym.Name), zap.Uint32("id", uint32(sp.ID)),
+			zap.Bool("halted", sp.Status == matching.StatusHalted))
+	}
+	return nil
 }
 
 // apply makes the directory what d says. Firms and accounts missing from

@@ -5,7 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -14,10 +16,12 @@ import (
 	"time"
 
 	_ "github.com/lib/pq"
+	"github.com/shopspring/decimal"
 	"golang.org/x/crypto/bcrypt"
 
 	"venue/backoffice"
 	"venue/config"
+	"venue/journal"
 	"venue/matching"
 	"venue/refdata"
 	"venue/server"
@@ -297,8 +301,21 @@ func TestVenueFollowsRefdata(t *testing.T) {
 func startFollowing(t *testing.T) (*server.Server, *config.Config, *backoffice.Store) {
 	t.Helper()
 	dbURL := freshDB(t)
+	srv, cfg := startVenue(t, dbURL, t.TempDir())
+	st, err := backoffice.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return srv, cfg, st
+}
+
+// startVenue starts a dev venue on a database and data directory, every
+// listener on a free port; cfg has the addresses it took.
+func startVenue(t *testing.T, dbURL, dataDir string) (*server.Server, *config.Config) {
+	t.Helper()
 	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
+	cfg.DataDir = dataDir
 	cfg.Database.URL, cfg.Database.Required = dbURL, true
 	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Log.Level = "warn"
@@ -311,12 +328,7 @@ func startFollowing(t *testing.T) (*server.Server, *config.Config, *backoffice.S
 	cfg.FIX.DropCopyAddr = srv.DCAcc.Addr().String()
 	cfg.FIX.MarketDataAddr = srv.MD.Addr().String()
 	cfg.Ops.Addr = srv.Ops.Addr().String()
-	st, err := backoffice.Open(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return srv, &cfg, st
+	return srv, &cfg
 }
 
 // TestVenueFollowsGrantsAndFirmStatus: an order-entry session acts only
@@ -413,4 +425,199 @@ func TestVenueFollowsGrantsAndFirmStatus(t *testing.T) {
 	if _, err := st.SetFirmStatus(ctx, who, "FIRM_X", backoffice.StatusSuspended); err == nil || err.Error() != "FIRM FIRM_X: unknown firm" {
 		t.Errorf("unknown firm: %v", err)
 	}
+}
+
+// ethOrder sends a limit order on ETH-USD and returns its first report.
+func (c *fixClient) ethOrder(clOrdID, side, qty, px string) map[int]string {
+	c.t.Helper()
+	c.send("D", "11="+clOrdID+"\x0155=ETH-USD\x0154="+side+"\x0138="+qty+"\x0140=2\x0144="+px+"\x0159=1\x0160="+
+		time.Now().UTC().Format("20060102-15:04:05.000")+"\x01")
+	return c.read("8")
+}
+
+// TestVenueListsSymbol: `symbol add` lists ETH-USD, with ETH a new asset,
+// while the venue runs: it appears in SecurityList, is refused while
+// listed halted, trades once resumed (fills in its units, market data on
+// it, the trade projected into PostgreSQL in its units), and is still
+// there, without being listed twice, after a restart. Bad definitions are
+// refused with the field and change nothing.
+func TestVenueListsSymbol(t *testing.T) {
+	dbURL := freshDB(t)
+	dataDir := t.TempDir()
+	srv, cfg := startVenue(t, dbURL, dataDir)
+	ctx := context.Background()
+	st, err := backoffice.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	who := backoffice.Actor{Name: "tester", Source: "cli"}
+	eth := backoffice.SymbolInput{Name: "ETH-USD", Tick: "0.01", QtyStep: "0.00000001", MinQty: "0.001", MaxQty: "10000",
+		MaxNotional: "10000000", RefPx: "3000", BandBps: 2000, Halted: true}
+
+	for _, tc := range []struct {
+		name string
+		edit func(*backoffice.SymbolInput)
+		want string
+	}{
+		{"zero tick", func(in *backoffice.SymbolInput) { in.Tick = "0" }, "--tick 0: must be positive"},
+		{"malformed tick", func(in *backoffice.SymbolInput) { in.Tick = "1,5" }, `--tick "1,5": not a decimal number`},
+		{"bad name", func(in *backoffice.SymbolInput) { in.Name = "ETHUSD" }, `--name "ETHUSD": must be BASE-QUOTE`},
+		{"min off the step", func(in *backoffice.SymbolInput) { in.MinQty = "0.000000001" }, "--min-qty 0.000000001: not a whole multiple of --qty-step"},
+		{"ref off the tick", func(in *backoffice.SymbolInput) { in.RefPx = "3000.001" }, "--ref-px 3000.001: not a whole multiple of --tick"},
+		{"band", func(in *backoffice.SymbolInput) { in.BandBps = 10000 }, "--band-bps 10000: must be 1..9999"},
+		{"max below min", func(in *backoffice.SymbolInput) { in.MaxQty = "0.0001" }, "--max-qty 0.0001: below min_qty"},
+		{"quote unit", func(in *backoffice.SymbolInput) { in.Tick = "0.1" },
+			"--tick 0.1: tick × qty step is 0.000000001, but USD is counted in units of 0.0000000001"},
+		{"base unit", func(in *backoffice.SymbolInput) { in.Name, in.QtyStep, in.Tick = "BTC-GBP", "0.0001", "0.01" },
+			"--qty-step 0.0001: BTC is counted in units of 0.00000001"},
+		{"existing", func(in *backoffice.SymbolInput) { in.Name, in.QtyStep = "BTC-USD", "0.00000001" }, "--name BTC-USD: a symbol of that name exists"},
+	} {
+		in := eth
+		tc.edit(&in)
+		if _, err := st.AddSymbol(ctx, who, in); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	var n int
+	if err := st.DB().QueryRow(`SELECT (SELECT count(*) FROM symbols) + (SELECT count(*) FROM assets)`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("refused symbols changed the tables: %d symbols and assets (%v)", n, err)
+	}
+
+	id, err := st.AddSymbol(ctx, who, eth)
+	if err != nil || id != 2 {
+		t.Fatalf("symbol add: %d %v", id, err)
+	}
+	waitFor(t, "ETH-USD in the universe", func() bool { _, ok := srv.Universe.SymbolByName("ETH-USD"); return ok })
+	ethAsset, ok := srv.Universe.AssetByName("ETH")
+	if !ok || ethAsset.ID != 2 || !ethAsset.Unit.Equal(decimal.RequireFromString("0.00000001")) {
+		t.Fatalf("asset ETH: %+v %v", ethAsset, ok)
+	}
+
+	a := dialFIX(t, cfg.FIX.OrderEntryAddr, "FIRM_A")
+	if m := a.logon(refdata.DevPassword("FIRM_A")); m == nil || m[35] != "A" {
+		t.Fatalf("FIRM_A logon: %v", m)
+	}
+	a.send("x", "320=sl-1\x01559=4\x01")
+	if m := a.read("y"); m[146] != "2" || m[55] != "ETH-USD" || m[969] != "0.01" {
+		t.Errorf("SecurityList: %v", m)
+	}
+	// Listed halted: the engine has it (the reject is the halt's, not an
+	// unknown symbol's) and refuses orders until it is resumed.
+	var m map[int]string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		m = a.ethOrder("e-halted", "1", "1", "3000")
+		if m[103] != "1" || time.Now().After(deadline) { // 1: the engine has not listed it yet
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if m[150] != "8" || m[103] != "2" || m[58] != "symbol is not open for trading" {
+		t.Errorf("order on a symbol listed halted: %v", m)
+	}
+	if code, body := opsCall(t, "POST", "http://"+cfg.Ops.Addr+"/admin/symbols/ETH-USD/resume", srv.OpsToken, "tester"); code != 200 {
+		t.Fatalf("resume ETH-USD: %d %s", code, body)
+	}
+
+	md := dialFIX(t, cfg.FIX.MarketDataAddr, "MD_1")
+	if m := md.logon(refdata.DevPassword("MD_1")); m == nil || m[35] != "A" {
+		t.Fatalf("MD_1 logon: %v", m)
+	}
+	md.send("V", "262=md-eth\x01263=1\x01264=0\x01265=1\x01267=3\x01269=0\x01269=1\x01269=2\x01146=1\x0155=ETH-USD\x01")
+	if w := md.read("W", "Y"); w[35] != "W" || w[55] != "ETH-USD" {
+		t.Fatalf("ETH-USD snapshot: %v", w)
+	}
+
+	// FIRM_B sells ETH it was credited with; FIRM_A buys with its USD.
+	if _, err := srv.Seq.Submit(ctx, &matching.Command{Kind: matching.CmdDeposit, Account: 3, Asset: ethAsset.ID,
+		Amount: 10 * 100_000_000, Key: "test:FIRM_B:ETH"}); err != nil {
+		t.Fatal(err)
+	}
+	b := dialFIX(t, cfg.FIX.OrderEntryAddr, "FIRM_B")
+	if m := b.logon(refdata.DevPassword("FIRM_B")); m == nil || m[35] != "A" {
+		t.Fatalf("FIRM_B logon: %v", m)
+	}
+	if m := b.ethOrder("e-sell", "2", "1.5", "3000.25"); m[150] != "0" {
+		t.Fatalf("ETH-USD sell: %v", m)
+	}
+	if m := a.ethOrder("e-buy", "1", "1.5", "3000.25"); m[150] != "0" {
+		t.Fatalf("ETH-USD buy: %v", m)
+	}
+	// 1.5 × 3000.25 = 4500.375 USD; the taker pays 2 bp (0.900075).
+	if m := a.read("8"); m[150] != "F" || m[31] != "3000.25" || m[32] != "1.5" || m[12] != "0.900075" || m[13] != "3" {
+		t.Errorf("ETH-USD fill: %v", m)
+	}
+	for x := md.read("X"); ; x = md.read("X") {
+		if x == nil {
+			t.Fatal("no ETH-USD trade in market data")
+		}
+		if x[269] == "2" {
+			if x[55] != "ETH-USD" || x[270] != "3000.25" || x[271] != "1.5" {
+				t.Errorf("ETH-USD trade entry: %v", x)
+			}
+			break
+		}
+	}
+	var price, qty, fee string
+	waitFor(t, "the ETH-USD trade in PostgreSQL", func() bool {
+		err := st.DB().QueryRow(`SELECT price::text, qty::text, taker_fee::text FROM trades WHERE symbol_id = 2`).Scan(&price, &qty, &fee)
+		return err == nil
+	})
+	if price != "3000.25" || qty != "1.50000000" && qty != "1.5" || fee != "0.900075" && fee != "0.9000750000" {
+		t.Errorf("projected trade: price %s qty %s fee %s", price, qty, fee)
+	}
+
+	// A restart: ETH-USD comes back from the back office and the journal,
+	// listed once.
+	srv.Close()
+	srv, cfg = startVenue(t, dbURL, dataDir)
+	if _, ok := srv.Universe.SymbolByName("ETH-USD"); !ok {
+		t.Fatal("ETH-USD unknown after a restart")
+	}
+	a = dialFIX(t, cfg.FIX.OrderEntryAddr, "FIRM_A")
+	if m := a.logon(refdata.DevPassword("FIRM_A")); m == nil || m[35] != "A" {
+		t.Fatalf("FIRM_A logon after restart: %v", m)
+	}
+	if m := a.ethOrder("e-after", "1", "0.5", "2999"); m[150] != "0" || m[55] != "ETH-USD" {
+		t.Errorf("ETH-USD order after a restart: %v", m)
+	}
+	time.Sleep(1500 * time.Millisecond) // a follower poll or more
+	var adds int
+	if err := journalAddSymbols(dataDir, &adds); err != nil {
+		t.Fatal(err)
+	}
+	if adds != 2 { // BTC-USD at the first start, ETH-USD once
+		t.Errorf("%d CmdAddSymbol in the journal, want 2", adds)
+	}
+}
+
+// journalAddSymbols counts the CmdAddSymbol commands in a data
+// directory's journal.
+func journalAddSymbols(dataDir string, n *int) error {
+	_, err := journal.Replay(journal.OSFS{}, server.JournalDir(dataDir), 1, func(_ uint64, payload []byte) error {
+		var c matching.Command
+		if err := journal.DecodeCommand(payload, &c); err != nil {
+			return err
+		}
+		if c.Kind == matching.CmdAddSymbol {
+			*n++
+		}
+		return nil
+	})
+	return err
+}
+
+// opsCall sends an admin request to the ops endpoint.
+func opsCall(t *testing.T, method, url, token, operator string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("X-Operator", operator)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

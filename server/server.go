@@ -287,7 +287,7 @@ func (s *Server) submit(cmd *matching.Command) (sequencer.Result, error) {
 // there are left alone; accounts and fee tiers are upserts; deposits carry
 // idempotency keys, so a restart funds nobody twice.
 func (s *Server) bootstrap() error {
-	for _, sym := range s.Universe.Symbols {
+	for _, sym := range s.Universe.Symbols() {
 		if s.Engine.HasSymbol(sym.Spec.ID) {
 			continue
 		}
@@ -305,7 +305,7 @@ func (s *Server) bootstrap() error {
 		if _, err := s.mustApply(&matching.Command{Kind: matching.CmdAddAccount, AccountSpec: &sp}); err != nil {
 			return fmt.Errorf("server: add account %s: %w", a.Name, err)
 		}
-		for _, asset := range s.Universe.Assets {
+		for _, asset := range s.Universe.Assets() {
 			amt, ok := refdata.DevFunding[asset.Name]
 			if !ok {
 				continue
@@ -382,7 +382,7 @@ func utcDay(nanos int64) time.Time { return time.Unix(0, nanos).UTC().Truncate(2
 // rollDay closes every symbol's session (Day orders expire) and starts a
 // new trading day (ClOrdIDs may be reused), durably, in that order.
 func (s *Server) rollDay() error {
-	for _, sym := range s.Universe.Symbols {
+	for _, sym := range s.Universe.Symbols() {
 		if _, err := s.submit(&matching.Command{Kind: matching.CmdSessionClose, Symbol: sym.Spec.ID}); err != nil {
 			return err
 		}
@@ -404,7 +404,7 @@ func (s *Server) clock(tick time.Duration) {
 			today := utcDay(s.clockNow())
 			if today.After(day) {
 				day = today
-				for _, sym := range s.Universe.Symbols {
+				for _, sym := range s.Universe.Symbols() {
 					s.async(&matching.Command{Kind: matching.CmdSessionClose, Symbol: sym.Spec.ID})
 				}
 				s.async(&matching.Command{Kind: matching.CmdNewDay})

@@ -124,6 +124,11 @@ func TestAdminRefdataCommands(t *testing.T) {
 		{"session list", "", []string{"session", "list"}, 0, "D1      order-entry  FIRM_D  D1       D2       active     Y    50        N"},
 		{"session list drop copy", "", []string{"session", "list"}, 0, "D1_DC   drop-copy    FIRM_D  -        -        suspended  N    default   Y"},
 		{"symbol list", "", []string{"symbol", "list"}, 0, "ID  NAME  BASE"},
+		{"symbol zero tick", "", []string{"symbol", "add", "--name", "ETH-USD", "--tick", "0", "--qty-step", "0.0001", "--min-qty", "0.01",
+			"--max-qty", "1000", "--max-notional", "1000000", "--ref-px", "3000"}, 1, "admin: symbol add: --tick 0: must be positive"},
+		{"symbol add", "", []string{"symbol", "add", "--name", "ETH-USD", "--tick", "0.01", "--qty-step", "0.0001", "--min-qty", "0.01",
+			"--max-qty", "1000", "--max-notional", "1000000", "--ref-px", "3000", "--halted"}, 0, "symbol.add ETH-USD: ok (id 1)"},
+		{"symbol listed", "", []string{"symbol", "list"}, 0, "1   ETH-USD  ETH   USD    0.01  0.0001    0.01     1000     1000000       3000    2000      halted"},
 		{"user without password", "", []string{"user", "add", "--username", "ann", "--role", "operator"}, 1, "admin: user add: --password-stdin: required"},
 		{"user bad role", "ann-secret\n", []string{"user", "add", "--username", "ann", "--role", "root", "--password-stdin"}, 1, `admin: user add: --role "root": must be admin, operator, viewer or trader`},
 		{"user", "ann-secret\n", []string{"user", "add", "--username", "ann", "--role", "operator", "--firm", "FIRM_D", "--password-stdin"}, 0, "user.add ann: ok"},
@@ -150,9 +155,9 @@ func TestAdminRefdataCommands(t *testing.T) {
 		WHERE actor = 'alice' AND source = 'cli'`).Scan(&n, &refused); err != nil {
 		t.Fatal(err)
 	}
-	// 17 applied, 17 refused: the ones that reached the store (not the
+	// 18 applied, 18 refused: the ones that reached the store (not the
 	// missing or short password, not a flag cobra refused).
-	if n != 34 || refused != 17 {
+	if n != 36 || refused != 18 {
 		t.Errorf("audit: %d rows, %d refused", n, refused)
 	}
 	var details string

@@ -57,7 +57,7 @@ func newAdminRefdataCmds(g *globals) []*cobra.Command {
 		adminFirmCmd(with, table, printf),
 		adminAccountCmd(with, table, printf),
 		adminSessionCmd(g, with, table, printf),
-		adminSymbolCmd(with, table),
+		adminSymbolCmd(with, table, printf),
 		adminUserCmd(with, table, printf),
 		adminFeeTierCmd(with, table, printf),
 	}
@@ -396,14 +396,40 @@ func yn(b bool) string {
 	return "N"
 }
 
-func adminSymbolCmd(with withStore, table tableFn) *cobra.Command {
+func adminSymbolCmd(with withStore, table tableFn, printf printFn) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "symbol",
-		Short: "Symbols (from the configuration; listed from the back-office database)",
-		Long: "Symbols come from the configuration (symbols:) and are bootstrapped into the\n" +
-			"back office at start; `symbol add` is not offered yet (a new symbol changes the\n" +
-			"engine's units and assets: add it to the configuration and restart).",
+		Short: "Symbols: list them, or list a new one (back-office database)",
+		Long: "The configuration's symbols (symbols:) are bootstrapped into the back office at\n" +
+			"start; `symbol add` lists more while the venue runs. Amounts are in currency and\n" +
+			"never rounded. A symbol, once listed, is never changed or removed (its journaled\n" +
+			"amounts are read in its units): halt it with `venue admin halt` instead.",
 	}
+	var in backoffice.SymbolInput
+	add := &cobra.Command{
+		Use:   "add --name BASE-QUOTE --tick T --qty-step S --min-qty Q --max-qty Q --max-notional N --ref-px P [--band-bps B] [--halted]",
+		Short: "List a new symbol (the running venue adds it within a second; FIX clients see it in SecurityList)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return with(c, "symbol add", func(ctx context.Context, st *backoffice.Store, who backoffice.Actor) error {
+				id, err := st.AddSymbol(ctx, who, in)
+				if err == nil {
+					printf(c, "symbol.add %s: ok (id %d)", in.Name, id)
+				}
+				return err
+			})
+		},
+	}
+	f := add.Flags()
+	f.StringVar(&in.Name, "name", "", "BASE-QUOTE, e.g. ETH-USD; a new base or quote becomes a new asset")
+	f.StringVar(&in.Tick, "tick", "", "price increment in the quote currency, e.g. 0.01")
+	f.StringVar(&in.QtyStep, "qty-step", "", "quantity increment in the base currency, e.g. 0.0001 (a known base asset keeps its unit)")
+	f.StringVar(&in.MinQty, "min-qty", "", "smallest order quantity (a multiple of --qty-step)")
+	f.StringVar(&in.MaxQty, "max-qty", "", "largest order quantity (a multiple of --qty-step)")
+	f.StringVar(&in.MaxNotional, "max-notional", "", "largest order notional in the quote currency")
+	f.StringVar(&in.RefPx, "ref-px", "", "reference price until the first trade (a multiple of --tick)")
+	f.IntVar(&in.BandBps, "band-bps", 2000, "price band around the reference price, in basis points (1..9999)")
+	f.BoolVar(&in.Halted, "halted", false, "list it halted: orders are refused until `venue admin resume`")
 	list := &cobra.Command{
 		Use: "list", Short: "List the symbols", Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -412,17 +438,17 @@ func adminSymbolCmd(with withStore, table tableFn) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				table(c, "ID\tNAME\tBASE\tQUOTE\tTICK\tQTY STEP\tMIN QTY\tMAX QTY\tMAX NOTIONAL\tREF PX\tBAND BPS", func(w io.Writer) {
+				table(c, "ID\tNAME\tBASE\tQUOTE\tTICK\tQTY STEP\tMIN QTY\tMAX QTY\tMAX NOTIONAL\tREF PX\tBAND BPS\tSTATUS", func(w io.Writer) {
 					for _, r := range rows {
-						fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.Name, r.Base, r.Quote, r.Tick,
-							r.QtyStep, r.MinQty, r.MaxQty, r.MaxNotional, r.RefPx, r.BandBps)
+						fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Name, r.Base, r.Quote, r.Tick,
+							r.QtyStep, r.MinQty, r.MaxQty, r.MaxNotional, r.RefPx, r.BandBps, r.Status)
 					}
 				})
 				return nil
 			})
 		},
 	}
-	cmd.AddCommand(list)
+	cmd.AddCommand(add, list)
 	return cmd
 }
 

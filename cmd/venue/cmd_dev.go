@@ -122,7 +122,7 @@ func printDev(out io.Writer, srv *server.Server, dataDir string) {
 		}
 		fmt.Fprintf(out, "  %-10s %-12s password %s%s%s\n", s.CompID, s.Kind, refdata.DevPassword(s.CompID), acct, note)
 	}
-	for _, sym := range srv.Universe.Symbols {
+	for _, sym := range srv.Universe.Symbols() {
 		fmt.Fprintf(out, "symbol %s tick %s qty step %s min qty %s ref px %s band +-%s bps\n",
 			sym.Name, sym.Tick, sym.QtyStep, sym.MinQty, sym.PxDec(sym.Spec.RefPx), fmt.Sprint(sym.Spec.BandBps))
 	}

@@ -1,0 +1,150 @@
+package refdata
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"venue/config"
+	"venue/matching"
+)
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+func ethDef() SymbolDef {
+	return SymbolDef{ID: 2, Name: "ETH-USD", Base: "ETH", Quote: "USD", Tick: dec("0.01"), QtyStep: dec("0.00000001"),
+		MinQty: dec("0.001"), MaxQty: dec("1000"), MaxNotional: dec("1000000"), RefPx: dec("3000"), BandBps: 2000,
+		BaseAsset: 2, QuoteAsset: 1}
+}
+
+// TestUniverseAdd: a symbol joins with a new asset; adding it again is a
+// no-op; a symbol or asset that contradicts what is known is refused and
+// changes nothing.
+func TestUniverseAdd(t *testing.T) {
+	u, err := FromConfig(config.Default().Symbols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usd, _ := u.AssetByName("USD")
+	eth := Asset{ID: 2, Name: "ETH", Unit: dec("0.00000001")}
+	s, err := ethDef().Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Add(s, eth, usd); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := u.SymbolByName("ETH-USD"); !ok || got.Spec.ID != 2 || got.Spec.MinQty != 100_000 || got.Spec.RefPx != 300_000 {
+		t.Fatalf("ETH-USD: %+v %v", got, ok)
+	}
+	if err := u.Add(s, eth, usd); err != nil {
+		t.Errorf("adding the same symbol again: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		def  func(*SymbolDef)
+		as   []Asset
+		want string
+	}{
+		{"same id, another name", func(d *SymbolDef) { d.Name = "LTC-USD"; d.Base = "LTC"; d.BaseAsset = 3 },
+			[]Asset{{ID: 3, Name: "LTC", Unit: dec("0.00000001")}, usd}, "symbol id 2 is ETH-USD already"},
+		{"same name, another id", func(d *SymbolDef) { d.ID = 3 }, []Asset{eth, usd}, "symbol ETH-USD has id 2 already"},
+		{"asset id taken", func(d *SymbolDef) { d.ID, d.Name, d.Base = 3, "LTC-USD", "LTC" },
+			[]Asset{{ID: 2, Name: "LTC", Unit: dec("0.00000001")}, usd}, "asset id 2 is ETH already"},
+		{"asset unit", func(d *SymbolDef) { d.ID, d.Name, d.Quote, d.Tick = 3, "ETH-EUR", "EUR", dec("0.1") },
+			[]Asset{eth, {ID: 3, Name: "EUR", Unit: dec("0.000000001")}, {ID: 2, Name: "ETH", Unit: dec("0.0001")}}, "asset ETH is id 2 with unit 0.00000001 already"},
+		{"quote unit", func(d *SymbolDef) { d.ID, d.Name, d.Tick = 3, "ETH-USD2", dec("0.1") }, []Asset{eth, usd},
+			"is not the unit of USD"},
+	} {
+		d := ethDef()
+		tc.def(&d)
+		sym, err := d.Build()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		before := len(u.Symbols()) + len(u.Assets())
+		if err := u.Add(sym, tc.as...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+		if after := len(u.Symbols()) + len(u.Assets()); after != before {
+			t.Errorf("%s: a refused add changed the universe (%d -> %d)", tc.name, before, after)
+		}
+	}
+}
+
+// TestSymbolDefBuild: a definition is refused, field named, rather than
+// rounded.
+func TestSymbolDefBuild(t *testing.T) {
+	for _, tc := range []struct {
+		def  func(*SymbolDef)
+		want string
+	}{
+		{func(d *SymbolDef) { d.Tick = dec("0") }, "tick 0: must be positive"},
+		{func(d *SymbolDef) { d.QtyStep = dec("-1") }, "qty_step -1: must be positive"},
+		{func(d *SymbolDef) { d.MinQty = dec("0.000000001") }, "min_qty 0.000000001: not a whole multiple of the unit"},
+		{func(d *SymbolDef) { d.MaxQty = dec("0.0001") }, "max_qty 0.0001: below min_qty"},
+		{func(d *SymbolDef) { d.MaxNotional = dec("0.00000000001") }, "max_notional 0.00000000001: not a whole multiple of the unit"},
+		{func(d *SymbolDef) { d.RefPx = dec("3000.001") }, "ref_px 3000.001: not a whole multiple of the unit"},
+		{func(d *SymbolDef) { d.RefPx = dec("1e30") }, "ref_px 1000000000000000000000000000000: too large"},
+		{func(d *SymbolDef) { d.BandBps = 0 }, "band_bps 0: must be 1..9999"},
+	} {
+		d := ethDef()
+		tc.def(&d)
+		if _, err := d.Build(); err == nil || err.Error() != tc.want {
+			t.Errorf("%v, want %q", err, tc.want)
+		}
+	}
+	d := ethDef()
+	d.Halted = true
+	if s, err := d.Build(); err != nil || s.Spec.Status != matching.StatusHalted {
+		t.Errorf("listed halted: %+v %v", s, err)
+	}
+}
+
+// TestUniverseConcurrent: lookups run while symbols are added (go test
+// -race finds a data race here if the snapshot is not immutable).
+func TestUniverseConcurrent(t *testing.T) {
+	u, err := FromConfig(config.Default().Symbols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for _, s := range u.Symbols() {
+				if got, ok := u.SymbolByID(s.Spec.ID); !ok || got != s {
+					t.Errorf("symbol %d", s.Spec.ID)
+					return
+				}
+			}
+		}
+	}()
+	usd, _ := u.AssetByName("USD")
+	btc, _ := u.AssetByName("BTC")
+	for i := 2; i < 200; i++ {
+		d := ethDef()
+		d.ID, d.Name, d.Base, d.BaseAsset = matching.SymbolID(i), "BTC-USD"+strings.Repeat("X", i), "BTC", btc.ID
+		s, err := d.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := u.Add(s, btc, usd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if n := len(u.Symbols()); n != 199 {
+		t.Errorf("%d symbols", n)
+	}
+}
