@@ -80,7 +80,10 @@ func dialRaw(t testing.TB, addr, comp string) *rawSession {
 // XmlDataLen), byte-level damage to a valid order, garbage, or a valid
 // order with a mutated field.
 func (r *rawSession) hostileFrame(rng *rand.Rand) []byte {
-	order := "11=h" + strconv.Itoa(r.seq) + "\x0155=BTC-USD\x0154=1\x0160=20260101-00:00:00\x0138=0.01\x0140=2\x0144=59000\x01"
+	// The price is outside the band (reference 60,000, +-20 %): a frame
+	// whose mutation leaves it a valid order (59=0, Day) is rejected, never
+	// rests ahead of the traders' buys at 59,000 and takes their fills.
+	order := "11=h" + strconv.Itoa(r.seq) + "\x0155=BTC-USD\x0154=1\x0160=20260101-00:00:00\x0138=0.01\x0140=2\x0144=40000\x01"
 	// One frame in twenty is one of the three crashers (each cuts the
 	// connection: reconnecting costs far more than a frame).
 	k := 3 + rng.IntN(4)

@@ -585,20 +585,26 @@ func (md *MarketData) unsubscribe(sub *mdSub) {
 // write sends a session's queue, on its own goroutine: SendToTarget can
 // wait while quickfixgo's session goroutine writes to a slow socket.
 func (md *MarketData) write(s *mdSession, out <-chan mdOut, queued *atomic.Int64, quit <-chan struct{}) {
+	var body []byte // an X's body; SendRawToTarget copies it
 	for {
 		select {
 		case <-quit:
 			return
 		case o := <-out:
 			queued.Add(-o.size)
-			m := o.msg
-			if m == nil {
-				m = newMsg("X")
-				m.Body.SetString(tagMDReqID, o.reqID)
-				// The group's fields, pre-rendered, as the value of 268.
-				m.Body.SetString(tagNoMDEntries, string(o.grp))
+			var err error
+			if o.msg != nil {
+				err = quickfix.SendToTarget(o.msg, s.qid)
+			} else {
+				body = append(append(append(body[:0], "262="...), o.reqID...), '\x01')
+				sum := o.grp.sum
+				for _, c := range body {
+					sum += int(c)
+				}
+				body = append(body, o.grp.b...)
+				err = quickfix.SendRawToTarget(s.qid, "X", body, sum)
 			}
-			if err := quickfix.SendToTarget(m, s.qid); err != nil {
+			if err != nil {
 				md.log.Warn("market-data send", zap.String("comp_id", s.qid.TargetCompID), zap.Error(err))
 				return
 			}

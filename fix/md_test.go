@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"venue/fix/guard"
 
 	"venue/matching"
 	"venue/refdata"
@@ -476,4 +479,65 @@ func submitAll(t testing.TB, srv *server.Server, cmds []matching.Command) {
 		}
 	}
 	wg.Wait()
+}
+
+// TestMDRawFramesAreValid: the X messages written around a shared,
+// pre-rendered body (quickfix.SendRawToTarget) are whole FIX frames:
+// BodyLength and CheckSum right (guard.Validate checks both), the header
+// the session's own (SenderCompID, TargetCompID), MsgSeqNum one more than
+// the last message's, and every entry group counted right.
+func TestMDRawFramesAreValid(t *testing.T) {
+	srv, cfg := startVenue(t, venueOpts{})
+	r, typ := dialRawMD(t, cfg.FIX.MarketDataAddr, "MD_1", "md_1")
+	if typ != "A" {
+		t.Fatalf("logon answered %q", typ)
+	}
+	r.subscribe(t, "raw", "1")
+	gen := make(chan struct{})
+	go func() {
+		defer close(gen)
+		newOrderGen(srv, 7).run(t, 20000, 8)
+	}()
+	defer func() { <-gen }()
+	sc := guard.NewScanner(r.conn, guard.Options{})
+	lastSeq, xs := 0, 0
+	for xs < 30 {
+		_ = r.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		frame, err := sc.Next()
+		if err != nil {
+			t.Fatalf("after %d X: %v", xs, err)
+		}
+		if err := guard.Validate(frame, guard.Options{}); err != nil {
+			t.Fatalf("invalid frame %q: %v", frame, err)
+		}
+		f := map[string]string{}
+		entries, counted := 0, -1
+		for _, kv := range strings.Split(strings.TrimSuffix(string(frame), "\x01"), "\x01") {
+			k, v, _ := strings.Cut(kv, "=")
+			if _, dup := f[k]; !dup {
+				f[k] = v
+			}
+			switch k {
+			case "268":
+				counted, _ = strconv.Atoi(v)
+			case "279":
+				entries++
+			}
+		}
+		seq, _ := strconv.Atoi(f["34"])
+		if lastSeq != 0 && seq != lastSeq+1 {
+			t.Fatalf("MsgSeqNum %d after %d", seq, lastSeq)
+		}
+		lastSeq = seq
+		if f["35"] != "X" {
+			continue
+		}
+		xs++
+		if f["49"] != "VENUE" || f["56"] != "MD_1" || f["262"] != "raw" || f["52"] == "" {
+			t.Fatalf("X header or MDReqID: %q", frame)
+		}
+		if counted != entries || entries == 0 {
+			t.Fatalf("268=%d with %d entries: %q", counted, entries, frame)
+		}
+	}
 }

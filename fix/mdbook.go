@@ -4,7 +4,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/quickfixgo/quickfix"
@@ -294,38 +293,65 @@ func (b *mdBook) entry(action, typ byte, px, qty int64) mdEntry {
 }
 
 // mdGroup is a rendered NoMDEntries group, shared read only by the X of
-// every subscriber of a feed: the whole group as one value after
-// "268=", so quickfixgo writes it with one copy instead of one field at a
-// time (an X of 256 entries is some 1,800 fields; rendering them per
-// subscriber cost the order path most of its throughput with 200
-// subscribers).
-type mdGroup string
+// every subscriber of a feed: "268=N\x01" and every entry's fields, each
+// "tag=value\x01", with the sum of its bytes for the checksum. The writer
+// of each session puts its MDReqID before it and hands the body to
+// quickfix.SendRawToTarget, which writes only the header around it: no
+// per-subscriber field maps, build or checksum pass over the entries (with
+// 200 subscribers those cost the order path most of its throughput).
+type mdGroup struct {
+	b   []byte
+	sum int
+}
 
 // xGroup renders the entries of one X of symbol sym, its fields in the
-// dictionary's order.
+// dictionary's order (md.xTemplate).
 func (md *MarketData) xGroup(sym string, entries []mdEntry) mdGroup {
-	grp := quickfix.NewRepeatingGroup(tagNoMDEntries, md.xTemplate)
+	b := make([]byte, 0, 16+len(entries)*(72+len(sym)))
+	field := func(tag quickfix.Tag, v string) {
+		b = strconv.AppendInt(b, int64(tag), 10)
+		b = append(b, '=')
+		b = append(b, v...)
+		b = append(b, '\x01')
+	}
+	field(tagNoMDEntries, strconv.Itoa(len(entries)))
 	for i := range entries {
 		e := &entries[i]
-		r := grp.Add()
-		r.SetString(tagMDUpdateAction, string(e.action))
-		r.SetString(tagMDEntryType, string(e.typ))
-		r.SetString(tagSymbol, sym)
-		r.SetField(tagMDEntryPx, quickfix.FIXString(e.px))
-		if e.action != '2' {
-			r.SetField(tagMDEntrySize, quickfix.FIXString(e.size))
+		for _, el := range md.xTemplate {
+			switch el.Tag() {
+			case tagMDUpdateAction:
+				field(tagMDUpdateAction, string(e.action))
+			case tagMDEntryType:
+				field(tagMDEntryType, string(e.typ))
+			case tagSymbol:
+				field(tagSymbol, sym)
+			case tagMDEntryPx:
+				field(tagMDEntryPx, e.px)
+			case tagMDEntrySize:
+				if e.action != '2' {
+					field(tagMDEntrySize, e.size)
+				}
+			case tagMDEntryDate:
+				if e.typ == '2' {
+					field(tagMDEntryDate, e.date)
+				}
+			case tagMDEntryTime:
+				if e.typ == '2' {
+					field(tagMDEntryTime, e.time)
+				}
+			case tagSide:
+				if e.typ == '2' {
+					field(tagSide, string(e.side))
+				}
+			case tagRptSeq:
+				b = strconv.AppendInt(append(b, "83="...), int64(e.rptSeq), 10)
+				b = append(b, '\x01')
+			}
 		}
-		if e.typ == '2' {
-			r.SetString(tagMDEntryDate, e.date)
-			r.SetString(tagMDEntryTime, e.time)
-			r.SetString(tagSide, string(e.side))
-		}
-		r.SetString(tagRptSeq, strconv.FormatUint(e.rptSeq, 10))
 	}
-	var b strings.Builder
-	for _, tv := range grp.Write() {
-		b.WriteString(tv.String()) // "tag=value\x01"
+	sum := 0
+	for _, c := range b {
+		sum += int(c)
 	}
-	raw := strings.TrimPrefix(b.String(), strconv.Itoa(int(tagNoMDEntries))+"=")
-	return mdGroup(strings.TrimSuffix(raw, "\x01"))
+	return mdGroup{b: b, sum: sum}
 }

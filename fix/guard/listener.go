@@ -17,6 +17,9 @@ type Listener struct {
 	opts  Options
 	log   *zap.Logger
 	stats stats
+
+	mu    sync.Mutex
+	conns map[*Conn]struct{} // open, for CloseClient and CloseAll
 }
 
 // Listen wraps inner. log receives one warn line per frame that broke a rule
@@ -25,7 +28,7 @@ func Listen(inner net.Listener, opts Options, log *zap.Logger) *Listener {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Listener{inner: inner, opts: opts.withDefaults(), log: log}
+	return &Listener{inner: inner, opts: opts.withDefaults(), log: log, conns: map[*Conn]struct{}{}}
 }
 
 // Accept waits for the next connection and wraps it.
@@ -34,11 +37,47 @@ func (l *Listener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newConn(c, l.opts, l.log, &l.stats), nil
+	gc := newConn(c, l.opts, l.log, &l.stats)
+	gc.ln = l
+	l.mu.Lock()
+	l.conns[gc] = struct{}{}
+	l.mu.Unlock()
+	return gc, nil
 }
 
 // Close closes the inner listener; accepted connections stay open.
 func (l *Listener) Close() error { return l.inner.Close() }
+
+// CloseClient closes the open connections whose client address is remote
+// (host:port) and reports how many it closed: the venue's way to
+// disconnect one session, which quickfixgo has no public call for.
+func (l *Listener) CloseClient(remote string) int {
+	var cut []*Conn
+	l.mu.Lock()
+	for c := range l.conns {
+		if c.RemoteAddr().String() == remote {
+			cut = append(cut, c)
+		}
+	}
+	l.mu.Unlock()
+	for _, c := range cut {
+		_ = c.Close()
+	}
+	return len(cut)
+}
+
+// CloseAll closes every open connection.
+func (l *Listener) CloseAll() {
+	l.mu.Lock()
+	all := make([]*Conn, 0, len(l.conns))
+	for c := range l.conns {
+		all = append(all, c)
+	}
+	l.mu.Unlock()
+	for _, c := range all {
+		_ = c.Close()
+	}
+}
 
 // Addr is the inner listener's address.
 func (l *Listener) Addr() net.Addr { return l.inner.Addr() }
@@ -107,6 +146,7 @@ type Conn struct {
 	bad     int    // dropped or forwarded frames
 	err     error  // sticky read error
 
+	ln        *Listener // tracks the connection while it is open
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -204,8 +244,35 @@ func (c *Conn) nextFrame() ([]byte, error) {
 	}
 }
 
+// Write writes to the client, each write bounded by
+// Options.ClientWriteTimeout: a client that takes nothing that long is
+// stuck, and is cut (the connection closed, so the venue's session ends,
+// cancel-on-disconnect included) instead of its writer waiting for ever.
+func (c *Conn) Write(p []byte) (int, error) {
+	if c.opts.ClientWriteTimeout > 0 {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.opts.ClientWriteTimeout))
+	}
+	n, err := c.Conn.Write(p)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			c.log.Warn("fix guard: client not reading: cut", zap.Duration("write_timeout", c.opts.ClientWriteTimeout))
+			c.stats.cut.Add(1)
+		}
+		_ = c.Close()
+	}
+	return n, err
+}
+
 // Close closes the connection once.
 func (c *Conn) Close() error {
-	c.closeOnce.Do(func() { c.closeErr = c.Conn.Close() })
+	c.closeOnce.Do(func() {
+		c.closeErr = c.Conn.Close()
+		if c.ln != nil {
+			c.ln.mu.Lock()
+			delete(c.ln.conns, c)
+			c.ln.mu.Unlock()
+		}
+	})
 	return c.closeErr
 }

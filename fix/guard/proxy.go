@@ -59,6 +59,9 @@ const DefaultClientWriteTimeout = 60 * time.Second
 
 // copyWithDeadline copies src to dst, each write to dst bounded by timeout.
 func copyWithDeadline(dst, src net.Conn, timeout time.Duration) error {
+	if gc, ok := dst.(*Conn); ok {
+		dst = gc.Conn // the proxy's timeout, not the listener's
+	}
 	buf := make([]byte, copyBufferSize)
 	for {
 		n, rerr := src.Read(buf)

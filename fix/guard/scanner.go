@@ -44,6 +44,10 @@ type Options struct {
 	// whole frame before it is cut (ErrLogonTimeout); 0 means 30 seconds.
 	// quickfixgo itself waits for ever, holding a goroutine and a socket.
 	LogonTimeout time.Duration
+	// ClientWriteTimeout bounds each write to the client (Conn.Write); a
+	// client that takes nothing that long is cut. 0 means
+	// DefaultClientWriteTimeout, negative means no bound.
+	ClientWriteTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -58,6 +62,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LogonTimeout <= 0 {
 		o.LogonTimeout = 30 * time.Second
+	}
+	if o.ClientWriteTimeout == 0 {
+		o.ClientWriteTimeout = DefaultClientWriteTimeout
 	}
 	return o
 }

@@ -19,11 +19,14 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"time"
 
 	proxyproto "github.com/pires/go-proxyproto"
 
@@ -47,6 +50,7 @@ type Acceptor struct {
 	sessionAddr           sync.Map
 	sessionHostPort       map[SessionID]int
 	listeners             map[string]net.Listener
+	injectedListener      net.Listener
 	connectionValidator   ConnectionValidator
 	tlsConfig             *tls.Config
 	sessionFactory
@@ -58,6 +62,19 @@ type ConnectionValidator interface {
 	// For example, you may tie up a SenderCompID to an IP range, or to a specific TLS certificate as a part of mTLS.
 	Validate(netConn net.Conn, session SessionID) error
 }
+
+// dynamicReconnectWait bounds how long a new connection waits for the
+// previous dynamic session of its SessionID to end (VENUE PATCH 6).
+const dynamicReconnectWait = 2 * time.Second
+
+// SetListener makes the acceptor accept on l instead of listening on
+// SocketAcceptHost:SocketAcceptPort itself (VENUE PATCH 5). Every session
+// must then use one SocketAcceptPort, l's port (connections are matched to
+// sessions by their local port); TLS and UseTCPProxy are l's business.
+// The venue passes its frame guard's listener, so frames are validated on
+// the client's own connection instead of through a proxy hop. Call it
+// before Start.
+func (a *Acceptor) SetListener(l net.Listener) { a.injectedListener = l }
 
 // Start accepting connections.
 func (a *Acceptor) Start() (err error) {
@@ -98,6 +115,14 @@ func (a *Acceptor) Start() (err error) {
 	}
 
 	for address := range a.listeners {
+		if a.injectedListener != nil {
+			// VENUE PATCH 5 (see SetListener).
+			if len(a.listeners) != 1 {
+				return fmt.Errorf("quickfix: SetListener needs every session on one address, not %d", len(a.listeners))
+			}
+			a.listeners[address] = a.injectedListener
+			continue
+		}
 		if a.tlsConfig != nil {
 			if a.listeners[address], err = tls.Listen("tcp", address, a.tlsConfig); err != nil {
 				return
@@ -340,6 +365,15 @@ func (a *Acceptor) handleConnection(netConn net.Conn) {
 			return
 		}
 		dynamicSession, err := a.sessionFactory.createSession(sessID, a.storeFactory, a.settings.globalSettings.clone(), a.logFactory, a.app)
+		// VENUE PATCH 6: a client that reconnects at once (after a refused
+		// Logon, a Logout, a cut) can arrive before its previous dynamic
+		// session has left the registry; upstream then drops the new
+		// connection without a word. Wait for the old session to go, up
+		// to dynamicReconnectWait.
+		for wait := time.Now().Add(dynamicReconnectWait); errors.Is(err, errDuplicateSessionID) && time.Now().Before(wait); {
+			time.Sleep(5 * time.Millisecond)
+			dynamicSession, err = a.sessionFactory.createSession(sessID, a.storeFactory, a.settings.globalSettings.clone(), a.logFactory, a.app)
+		}
 		if err != nil {
 			a.globalLog.OnEventf("Dynamic session %v failed to create: %v", sessID, err)
 			return

@@ -25,7 +25,6 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/quickfixgo/quickfix/config"
-	"github.com/quickfixgo/quickfix/datadictionary"
 	"github.com/quickfixgo/quickfix/internal"
 )
 
@@ -137,7 +136,7 @@ func (f sessionFactory) newSession(
 				return
 			}
 
-			if s.transportDataDictionary, err = datadictionary.Parse(transportDataDictionaryPath); err != nil {
+			if s.transportDataDictionary, err = parseDictionary(transportDataDictionaryPath); err != nil {
 				err = errors.Wrapf(
 					err, "problem parsing XML datadictionary path '%v' for setting '%v",
 					settings.settings[config.TransportDataDictionary], config.TransportDataDictionary,
@@ -145,7 +144,7 @@ func (f sessionFactory) newSession(
 				return
 			}
 
-			if s.appDataDictionary, err = datadictionary.Parse(appDataDictionaryPath); err != nil {
+			if s.appDataDictionary, err = parseDictionary(appDataDictionaryPath); err != nil {
 				err = errors.Wrapf(
 					err, "problem parsing XML datadictionary path '%v' for setting '%v",
 					settings.settings[config.AppDataDictionary], config.AppDataDictionary,
@@ -161,7 +160,7 @@ func (f sessionFactory) newSession(
 			return
 		}
 
-		if s.appDataDictionary, err = datadictionary.Parse(dataDictionaryPath); err != nil {
+		if s.appDataDictionary, err = parseDictionary(dataDictionaryPath); err != nil {
 			err = errors.Wrapf(
 				err, "problem parsing XML datadictionary path '%v' for setting '%v",
 				settings.settings[config.DataDictionary], config.DataDictionary,

@@ -1,0 +1,107 @@
+package quickfix
+
+// VENUE PATCH 4: send a message whose body is already rendered.
+//
+// A market-data update goes to every subscriber of a feed with the same
+// body; only the header (TargetCompID, MsgSeqNum, SendingTime) differs.
+// Through SendToTarget each copy is parsed into field maps, has its header
+// filled field by field and is built and checksummed again: with 200
+// subscribers that was a quarter of the venue's CPU. SendRawToTarget takes
+// the body bytes as they are, writes the header around them and persists
+// and queues the result exactly as queueForSend does (same lock, same
+// store, same sequence numbers), so resends and gap fills are unchanged.
+// The Application's ToApp is not called for it.
+
+import (
+	"strconv"
+	"time"
+)
+
+// SendRawToTarget queues an application message of type msgType whose body
+// (every field after the standard header, each "tag=value\x01", without
+// the trailer) is body. bodySum is the sum of body's bytes (any int; only
+// its value mod 256 counts), or -1 to have it computed; a caller that
+// sends one body to many sessions computes it once.
+func SendRawToTarget(sessionID SessionID, msgType string, body []byte, bodySum int) error {
+	session, ok := lookupSession(sessionID)
+	if !ok {
+		return errUnknownSession
+	}
+	if bodySum < 0 {
+		bodySum = byteSum(body)
+	}
+	return session.queueRawForSend(msgType, body, bodySum)
+}
+
+func byteSum(b []byte) int {
+	n := 0
+	for _, c := range b {
+		n += int(c)
+	}
+	return n
+}
+
+func (s *session) queueRawForSend(msgType string, body []byte, bodySum int) error {
+	s.sendMutex.Lock()
+	defer s.sendMutex.Unlock()
+
+	seqNum := s.store.NextSenderMsgSeqNum()
+	msgBytes := s.buildRaw(msgType, seqNum, body, bodySum)
+	if err := s.persist(seqNum, msgBytes); err != nil {
+		return err
+	}
+	s.toSend = append(s.toSend, msgBytes)
+	s.notifyMessageOut()
+	return nil
+}
+
+// buildRaw writes the standard header the way fillDefaultHeader fills it,
+// the body, and the trailer.
+func (s *session) buildRaw(msgType string, seqNum int, body []byte, bodySum int) []byte {
+	var hb [256]byte
+	h := hb[:0]
+	field := func(tag string, v []byte) {
+		h = append(h, tag...)
+		h = append(h, '=')
+		h = append(h, v...)
+		h = append(h, '\x01')
+	}
+	fieldString := func(tag, v string) {
+		if v != "" {
+			h = append(h, tag...)
+			h = append(h, '=')
+			h = append(h, v...)
+			h = append(h, '\x01')
+		}
+	}
+	fieldString("35", msgType)
+	field("34", strconv.AppendInt(nil, int64(seqNum), 10))
+	fieldString("49", s.sessionID.SenderCompID)
+	fieldString("50", s.sessionID.SenderSubID)
+	precision := s.timestampPrecision
+	if s.sessionID.BeginString < BeginStringFIX42 {
+		precision = Seconds
+	}
+	field("52", FIXUTCTimestamp{Time: time.Now().UTC(), Precision: precision}.Write())
+	fieldString("56", s.sessionID.TargetCompID)
+	fieldString("57", s.sessionID.TargetSubID)
+	fieldString("142", s.sessionID.SenderLocationID)
+	fieldString("143", s.sessionID.TargetLocationID)
+	if s.EnableLastMsgSeqNumProcessed {
+		field("369", strconv.AppendInt(nil, int64(s.store.NextTargetMsgSeqNum()-1), 10))
+	}
+
+	out := make([]byte, 0, len(h)+len(body)+48)
+	out = append(out, "8="...)
+	out = append(out, s.sessionID.BeginString...)
+	out = append(out, "\x019="...)
+	out = strconv.AppendInt(out, int64(len(h)+len(body)), 10)
+	out = append(out, '\x01')
+	sum := byteSum(out) + byteSum(h) + bodySum
+	out = append(out, h...)
+	out = append(out, body...)
+	out = append(out, "10="...)
+	c := sum % 256
+	out = append(out, byte('0'+c/100), byte('0'+c/10%10), byte('0'+c%10), '\x01')
+	return out
+}
