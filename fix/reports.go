@@ -36,6 +36,68 @@ func orderIDString(id matching.OrderID) string {
 type renderer struct {
 	dir *refdata.Directory
 	uni *refdata.Universe
+	// b is orderReports' scratch body: only the router goroutine that owns
+	// this renderer (order entry's, drop copy's) calls orderReports.
+	b body
+}
+
+// report renders the fields every ExecutionReport of an event carries
+// into g.b, exactly as execReport does, for the routers: the caller adds
+// its own fields and makes the message (g.b.message("8")).
+func (g *renderer) report(v *matching.OrderView, execID string, et byte, t int64) *refdata.Symbol {
+	b := &g.b
+	b.reset()
+	if v.ID == 0 {
+		b.str(tagOrderID, "NONE")
+	} else {
+		b.uint(tagOrderID, uint64(v.ID))
+	}
+	b.str(tagExecID, execID)
+	b.str(tagClOrdID, v.ClOrdID)
+	b.byteVal(tagExecType, et)
+	status := v.Status
+	if status == 0 {
+		status = matching.StatusNew
+	}
+	b.byteVal(tagOrdStatus, byte(status))
+	b.int(tagSide, int64(v.Side))
+	b.utc(tagTransactTime, t)
+	if a, ok := g.dir.Account(v.Account); ok {
+		b.str(tagAccount, a.Name)
+	}
+	sym, ok := g.uni.SymbolByID(v.Symbol)
+	if !ok {
+		b.str(tagSymbol, "")
+		for _, tag := range []quickfix.Tag{tagOrderQty, tagCumQty, tagLeavesQty, tagAvgPx} {
+			b.str(tag, "0")
+		}
+		return nil
+	}
+	b.str(tagSymbol, sym.Name)
+	if v.Type != 0 {
+		b.int(tagOrdType, int64(v.Type))
+		b.int(tagTimeInForce, int64(v.TIF))
+	}
+	if (v.Type == matching.Limit || v.Type == matching.StopLimit) && v.Px > 0 {
+		b.appendFn(tagPrice, sym.AppendPx, v.Px)
+	}
+	if (v.Type == matching.Stop || v.Type == matching.StopLimit) && v.StopPx > 0 {
+		b.appendFn(tagStopPx, sym.AppendPx, v.StopPx)
+	}
+	if v.TIF == matching.GTD && v.ExpireTime > 0 {
+		b.utc(tagExpireTime, v.ExpireTime)
+	}
+	leaves := v.Leaves
+	if isDone(status) {
+		leaves = 0
+	}
+	b.appendFn(tagOrderQty, sym.AppendQty, v.Qty)
+	b.appendFn(tagCumQty, sym.AppendQty, v.Cum)
+	b.appendFn(tagLeavesQty, sym.AppendQty, leaves)
+	i := b.begin(tagAvgPx)
+	b.vals = sym.AppendAvgPx(b.vals, v.Notional, v.Cum)
+	b.end(i)
+	return sym
 }
 
 // execReport renders an order's state as an ExecutionReport: the fields
@@ -126,43 +188,42 @@ type orderReport struct {
 // concerns (a trade concerns two), none for events that are not about an
 // order's execution (cancel rejects, levels, balances, reference data).
 func (g *renderer) orderReports(ev *matching.Event, i int, out []orderReport) []orderReport {
+	b := &g.b
 	switch ev.Kind {
 	case matching.EvAccepted:
-		out = append(out, orderReport{&ev.Order, g.execReport(&ev.Order, execID(ev.Seq, i, ""), '0', ev.Time)})
+		g.report(&ev.Order, execID(ev.Seq, i, ""), '0', ev.Time)
 	case matching.EvRejected:
-		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), '8', ev.Time)
-		m.Body.SetInt(tagOrdRejReason, ev.Reason.OrdRejReason())
-		m.Body.SetString(tagText, ev.Reason.String())
-		out = append(out, orderReport{&ev.Order, m})
+		g.report(&ev.Order, execID(ev.Seq, i, ""), '8', ev.Time)
+		b.int(tagOrdRejReason, int64(ev.Reason.OrdRejReason()))
+		b.str(tagText, ev.Reason.String())
 	case matching.EvTrade:
 		for _, side := range [...]tradeSide{{&ev.Maker, ev.MakerFee, 1, "M"}, {&ev.Order, ev.TakerFee, 2, "T"}} {
 			out = append(out, orderReport{side.v, g.fill(ev, i, side)})
 		}
+		return out
 	case matching.EvCanceled:
-		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), '4', ev.Time)
+		g.report(&ev.Order, execID(ev.Seq, i, ""), '4', ev.Time)
 		if ev.Reason == matching.ReasonClient && ev.Order.OrigClOrdID != "" {
-			m.Body.SetString(tagOrigClOrdID, ev.Order.OrigClOrdID)
+			b.str(tagOrigClOrdID, ev.Order.OrigClOrdID)
 		}
-		m.Body.SetString(tagText, ev.Reason.String())
-		out = append(out, orderReport{&ev.Order, m})
+		b.str(tagText, ev.Reason.String())
 	case matching.EvReplaced:
-		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), '5', ev.Time)
+		g.report(&ev.Order, execID(ev.Seq, i, ""), '5', ev.Time)
 		if ev.Order.OrigClOrdID != "" {
-			m.Body.SetString(tagOrigClOrdID, ev.Order.OrigClOrdID)
+			b.str(tagOrigClOrdID, ev.Order.OrigClOrdID)
 		}
-		out = append(out, orderReport{&ev.Order, m})
 	case matching.EvRestated:
-		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), 'D', ev.Time)
-		m.Body.SetString(tagText, matching.ReasonSelfTrade.String()+": quantity decremented")
-		out = append(out, orderReport{&ev.Order, m})
+		g.report(&ev.Order, execID(ev.Seq, i, ""), 'D', ev.Time)
+		b.str(tagText, matching.ReasonSelfTrade.String()+": quantity decremented")
 	case matching.EvExpired:
-		m := g.execReport(&ev.Order, execID(ev.Seq, i, ""), 'C', ev.Time)
-		m.Body.SetString(tagText, ev.Reason.String())
-		out = append(out, orderReport{&ev.Order, m})
+		g.report(&ev.Order, execID(ev.Seq, i, ""), 'C', ev.Time)
+		b.str(tagText, ev.Reason.String())
 	case matching.EvTriggered:
-		out = append(out, orderReport{&ev.Order, g.execReport(&ev.Order, execID(ev.Seq, i, ""), 'L', ev.Time)})
+		g.report(&ev.Order, execID(ev.Seq, i, ""), 'L', ev.Time)
+	default:
+		return out
 	}
-	return out
+	return append(out, orderReport{&ev.Order, b.message("8")})
 }
 
 // tradeSide is one order's side of a trade: maker (liq 1, "M") or taker.
@@ -175,18 +236,17 @@ type tradeSide struct {
 
 // fill renders one side of a trade as a 150=F ExecutionReport.
 func (g *renderer) fill(ev *matching.Event, i int, side tradeSide) *quickfix.Message {
-	sym, _ := g.uni.SymbolByID(ev.Order.Symbol)
-	m := g.execReport(side.v, execID(ev.Seq, i, side.tag), 'F', ev.Time)
-	if sym != nil {
-		setDec(m, tagLastPx, sym.PxDec(ev.Px).String())
-		setDec(m, tagLastQty, sym.QtyDec(ev.Qty).String())
-		setDec(m, tagCommission, sym.QuoteDec(side.fee).String())
-		m.Body.SetString(tagCommType, "3")
-		m.Body.SetString(tagCommCurrency, sym.Quote)
+	b := &g.b
+	if sym := g.report(side.v, execID(ev.Seq, i, side.tag), 'F', ev.Time); sym != nil {
+		b.appendFn(tagLastPx, sym.AppendPx, ev.Px)
+		b.appendFn(tagLastQty, sym.AppendQty, ev.Qty)
+		b.appendFn(tagCommission, sym.AppendQuote, side.fee)
+		b.str(tagCommType, "3")
+		b.str(tagCommCurrency, sym.Quote)
 	}
-	m.Body.SetInt(tagLastLiquidityInd, side.liq)
-	m.Body.SetString(tagTrdMatchID, strconv.FormatUint(ev.TradeID, 10))
-	return m
+	b.int(tagLastLiquidityInd, int64(side.liq))
+	b.uint(tagTrdMatchID, ev.TradeID)
+	return b.message("8")
 }
 
 type addressed struct {

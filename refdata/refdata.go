@@ -31,6 +31,27 @@ type Symbol struct {
 	QtyStep   decimal.Decimal // base currency per quantity unit
 	QuoteUnit decimal.Decimal // Tick × QtyStep: quote currency per quote unit
 	MinQty    decimal.Decimal
+
+	pxFmt, qtyFmt, quoteFmt unitFormat // set by SymbolDef.Build
+}
+
+// AppendPx appends the decimal of a price in units (as PxDec(px).String()).
+func (s *Symbol) AppendPx(dst []byte, px int64) []byte { return s.pxFmt.appendUnits(dst, px) }
+
+// AppendQty appends the decimal of a quantity in units.
+func (s *Symbol) AppendQty(dst []byte, q int64) []byte { return s.qtyFmt.appendUnits(dst, q) }
+
+// AppendQuote appends the decimal of a quote amount in units.
+func (s *Symbol) AppendQuote(dst []byte, a int64) []byte { return s.quoteFmt.appendUnits(dst, a) }
+
+// AppendAvgPx appends AvgPx(notional, cum).String(): exactly a price in
+// units when the average is a whole number of ticks (one fill, or fills at
+// one price), else the rounded decimal.
+func (s *Symbol) AppendAvgPx(dst []byte, notional, cum int64) []byte {
+	if cum != 0 && notional%cum == 0 {
+		return s.AppendPx(dst, notional/cum)
+	}
+	return append(dst, s.AvgPx(notional, cum).String()...)
 }
 
 // Errors of the conversions; the FIX layer maps them to reject reasons.
@@ -287,6 +308,7 @@ func (d SymbolDef) Build() (*Symbol, error) {
 		Name: d.Name, Base: d.Base, Quote: d.Quote,
 		Tick: d.Tick, QtyStep: d.QtyStep, QuoteUnit: d.Tick.Mul(d.QtyStep), MinQty: d.MinQty,
 	}
+	s.pxFmt, s.qtyFmt, s.quoteFmt = newUnitFormat(s.Tick), newUnitFormat(s.QtyStep), newUnitFormat(s.QuoteUnit)
 	minQty, err := s.Qty(d.MinQty)
 	if err != nil {
 		return nil, bad("min_qty", d.MinQty, err)

@@ -1,6 +1,7 @@
 package refdata
 
 import (
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -146,5 +147,57 @@ func TestUniverseConcurrent(t *testing.T) {
 	wg.Wait()
 	if n := len(u.Symbols()); n != 199 {
 		t.Errorf("%d symbols", n)
+	}
+}
+
+// TestUnitFormat: the fast formatting of amounts in units writes exactly
+// what decimal.NewFromInt(n).Mul(unit).String() does, for units of every
+// shape and amounts of every size and sign (beyond int64 after scaling it
+// falls back to the decimal).
+func TestUnitFormat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, u := range []string{"0.01", "0.00000001", "0.0000000001", "0.05", "5", "50", "2.5", "1", "0.125", "1E+2", "0.000000000000000001"} {
+		unit := dec(u)
+		f := newUnitFormat(unit)
+		for i := 0; i < 20000; i++ {
+			var n int64
+			switch i % 4 {
+			case 0:
+				n = rng.Int64N(1000)
+			case 1:
+				n = rng.Int64N(1 << 40)
+			case 2:
+				n = rng.Int64()
+			default:
+				n = -rng.Int64N(1 << 50)
+			}
+			want := decimal.NewFromInt(n).Mul(unit).String()
+			if got := string(f.appendUnits(nil, n)); got != want {
+				t.Fatalf("unit %s, %d units: %q, want %q", u, n, got, want)
+			}
+		}
+	}
+}
+
+// TestAppendAvgPx: the average price written fast equals AvgPx's decimal,
+// whether or not the average is a whole number of ticks.
+func TestAppendAvgPx(t *testing.T) {
+	s, err := ethDef().Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 20000; i++ {
+		cum := 1 + rng.Int64N(1<<30)
+		notional := rng.Int64N(1 << 40)
+		if i%2 == 0 {
+			notional = cum * rng.Int64N(1<<20)
+		}
+		if got, want := string(s.AppendAvgPx(nil, notional, cum)), s.AvgPx(notional, cum).String(); got != want {
+			t.Fatalf("AvgPx(%d, %d): %q, want %q", notional, cum, got, want)
+		}
+	}
+	if got := string(s.AppendAvgPx(nil, 0, 0)); got != "0" {
+		t.Errorf("AvgPx of nothing: %q", got)
 	}
 }

@@ -117,7 +117,31 @@ type Message struct {
 
 	// Field bytes as they appear in the raw message.
 	fields []TagValue
+
+	// VENUE PATCH 7: a body rendered by the caller (NewMessageWithBody),
+	// written as it is instead of Body; rawBodySum is its byte sum.
+	rawBody    []byte
+	rawBodySum int
 }
+
+// NewMessageWithBody returns a message of type msgType whose body is body:
+// every field after the standard header, each "tag=value\x01", in the order
+// it is to be sent, shared read only (it may go to several sessions).
+// bodySum is the sum of its bytes, or -1 to have it computed. The Body
+// field map stays empty. VENUE PATCH 7: the venue renders its execution
+// reports straight to bytes, skipping a field map per field.
+func NewMessageWithBody(msgType string, body []byte, bodySum int) *Message {
+	m := NewMessage()
+	m.Header.SetString(tagMsgType, msgType)
+	if bodySum < 0 {
+		bodySum = byteSum(body)
+	}
+	m.rawBody, m.rawBodySum = body, bodySum
+	return m
+}
+
+// RawBody is the body given to NewMessageWithBody, nil for other messages.
+func (m *Message) RawBody() []byte { return m.rawBody }
 
 // ToMessage returns the message itself.
 func (m *Message) ToMessage() *Message { return m }
@@ -147,6 +171,7 @@ func (m *Message) CopyInto(to *Message) {
 	m.Trailer.CopyInto(&to.Trailer.FieldMap)
 
 	to.ReceiveTime = m.ReceiveTime
+	to.rawBody, to.rawBodySum = m.rawBody, m.rawBodySum // read only: shared
 	to.bodyBytes = make([]byte, len(m.bodyBytes))
 	copy(to.bodyBytes, m.bodyBytes)
 	to.fields = make([]TagValue, len(m.fields))
@@ -583,11 +608,23 @@ func (m *Message) String() string {
 }
 
 func formatCheckSum(value int) string {
-	return fmt.Sprintf("%03d", value)
+	return string([]byte{byte('0' + value/100%10), byte('0' + value/10%10), byte('0' + value%10)})
 }
 
 // Build constructs a []byte from a Message instance.
 func (m *Message) build() []byte {
+	if m.rawBody != nil {
+		bodyLength := m.Header.length() + len(m.rawBody) + m.Trailer.length()
+		m.Header.SetInt(tagBodyLength, bodyLength)
+		checkSum := (m.Header.total() + m.rawBodySum + m.Trailer.total()) % 256
+		m.Trailer.SetString(tagCheckSum, formatCheckSum(checkSum))
+		var b bytes.Buffer
+		b.Grow(bodyLength + 64)
+		m.Header.write(&b)
+		b.Write(m.rawBody)
+		m.Trailer.write(&b)
+		return b.Bytes()
+	}
 	m.cook()
 
 	var b bytes.Buffer

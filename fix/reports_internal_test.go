@@ -1,0 +1,148 @@
+package fix
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/quickfixgo/quickfix"
+	"github.com/shopspring/decimal"
+
+	"venue/config"
+	"venue/matching"
+	"venue/refdata"
+)
+
+// fieldMapReports is the reference for orderReports: the same reports
+// rendered field by field through quickfixgo's field maps (execReport),
+// as the routers did before they rendered bytes.
+func (g *renderer) fieldMapReports(ev *matching.Event, i int) []*quickfix.Message {
+	fill := func(side tradeSide) *quickfix.Message {
+		sym, _ := g.uni.SymbolByID(ev.Order.Symbol)
+		m := g.execReport(side.v, execID(ev.Seq, i, side.tag), 'F', ev.Time)
+		if sym != nil {
+			setDec(m, tagLastPx, sym.PxDec(ev.Px).String())
+			setDec(m, tagLastQty, sym.QtyDec(ev.Qty).String())
+			setDec(m, tagCommission, sym.QuoteDec(side.fee).String())
+			m.Body.SetString(tagCommType, "3")
+			m.Body.SetString(tagCommCurrency, sym.Quote)
+		}
+		m.Body.SetInt(tagLastLiquidityInd, side.liq)
+		m.Body.SetField(tagTrdMatchID, quickfix.FIXString(uintString(ev.TradeID)))
+		return m
+	}
+	m := func(et byte) *quickfix.Message { return g.execReport(&ev.Order, execID(ev.Seq, i, ""), et, ev.Time) }
+	switch ev.Kind {
+	case matching.EvAccepted:
+		return []*quickfix.Message{m('0')}
+	case matching.EvRejected:
+		r := m('8')
+		r.Body.SetInt(tagOrdRejReason, ev.Reason.OrdRejReason())
+		r.Body.SetString(tagText, ev.Reason.String())
+		return []*quickfix.Message{r}
+	case matching.EvTrade:
+		return []*quickfix.Message{fill(tradeSide{&ev.Maker, ev.MakerFee, 1, "M"}), fill(tradeSide{&ev.Order, ev.TakerFee, 2, "T"})}
+	case matching.EvCanceled:
+		r := m('4')
+		if ev.Reason == matching.ReasonClient && ev.Order.OrigClOrdID != "" {
+			r.Body.SetString(tagOrigClOrdID, ev.Order.OrigClOrdID)
+		}
+		r.Body.SetString(tagText, ev.Reason.String())
+		return []*quickfix.Message{r}
+	case matching.EvReplaced:
+		r := m('5')
+		if ev.Order.OrigClOrdID != "" {
+			r.Body.SetString(tagOrigClOrdID, ev.Order.OrigClOrdID)
+		}
+		return []*quickfix.Message{r}
+	case matching.EvRestated:
+		r := m('D')
+		r.Body.SetString(tagText, matching.ReasonSelfTrade.String()+": quantity decremented")
+		return []*quickfix.Message{r}
+	case matching.EvExpired:
+		r := m('C')
+		r.Body.SetString(tagText, ev.Reason.String())
+		return []*quickfix.Message{r}
+	case matching.EvTriggered:
+		return []*quickfix.Message{m('L')}
+	}
+	return nil
+}
+
+func uintString(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// withHeader gives a message the header a session would, and builds it.
+func withHeader(m *quickfix.Message) string {
+	m.Header.SetString(quickfix.Tag(8), "FIX.4.4")
+	m.Header.SetString(quickfix.Tag(49), "VENUE")
+	m.Header.SetString(quickfix.Tag(56), "FIRM_A")
+	m.Header.SetInt(quickfix.Tag(34), 7)
+	m.Header.SetString(quickfix.Tag(52), "20261201-10:00:00.000")
+	return m.String()
+}
+
+// TestReportsBytesEqualFieldMaps: for random events of every kind over
+// orders of every shape (two symbols, known and unknown accounts and
+// symbols, every type, TIF and status, odd prices, partial fills at
+// several prices), the reports rendered straight to bytes are byte for
+// byte the messages the field maps build.
+func TestReportsBytesEqualFieldMaps(t *testing.T) {
+	cfg := config.Default()
+	cfg.Symbols = append(cfg.Symbols, config.Symbol{Name: "BTC-EUR", Tick: dec("0.5"), QtyStep: cfg.Symbols[0].QtyStep,
+		MinQty: dec("0.0001"), RefPx: dec("55000"), BandPct: dec("20")})
+	uni, err := refdata.FromConfig(cfg.Symbols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := refdata.Dev(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &renderer{dir: dir, uni: uni}
+	rng := rand.New(rand.NewPCG(5, 6))
+	kinds := []matching.EventKind{matching.EvAccepted, matching.EvRejected, matching.EvTrade, matching.EvCanceled,
+		matching.EvReplaced, matching.EvRestated, matching.EvExpired, matching.EvTriggered}
+	order := func() matching.OrderView {
+		qty := 1 + rng.Int64N(1<<34)
+		cum := rng.Int64N(qty + 1)
+		v := matching.OrderView{
+			ID: matching.OrderID(rng.Int64N(1 << 40)), ClOrdID: "c" + uintString(rng.Uint64()),
+			Account: matching.AccountID(rng.IntN(6)), Symbol: matching.SymbolID(rng.IntN(4)),
+			Side: matching.Side(1 + rng.IntN(2)), Type: matching.OrdType(rng.IntN(5)), TIF: matching.TIF(rng.IntN(7)),
+			Px: rng.Int64N(1 << 33), StopPx: rng.Int64N(1 << 33), Qty: qty, Cum: cum, Leaves: qty - cum,
+			Status:     []matching.OrdStatus{0, matching.StatusNew, matching.StatusPartiallyFilled, matching.StatusFilled, matching.StatusCanceled, matching.StatusRejected, matching.StatusExpired}[rng.IntN(7)],
+			ExpireTime: rng.Int64N(1 << 62),
+		}
+		if rng.IntN(2) == 0 {
+			v.Notional = cum * (1 + rng.Int64N(1<<20)) // one price
+		} else {
+			v.Notional = rng.Int64N(1 << 60) // several
+		}
+		if rng.IntN(3) == 0 {
+			v.OrigClOrdID = "o" + uintString(rng.Uint64())
+		}
+		return v
+	}
+	for n := 0; n < 20000; n++ {
+		ev := matching.Event{Seq: rng.Uint64N(1 << 50), Time: rng.Int64N(1 << 62), Kind: kinds[rng.IntN(len(kinds))],
+			Reason: matching.Reason(rng.IntN(30)), Order: order(), Maker: order(), TradeID: rng.Uint64(),
+			Px: rng.Int64N(1 << 33), Qty: rng.Int64N(1 << 33), MakerFee: rng.Int64N(1 << 40), TakerFee: rng.Int64N(1 << 40)}
+		ev.Maker.Symbol = ev.Order.Symbol
+		i := rng.IntN(100)
+		want := g.fieldMapReports(&ev, i)
+		got := g.orderReports(&ev, i, nil)
+		if len(got) != len(want) {
+			t.Fatalf("event %+v: %d reports, want %d", ev, len(got), len(want))
+		}
+		for k := range got {
+			if a, b := withHeader(got[k].msg), withHeader(want[k]); a != b {
+				t.Fatalf("event kind %d report %d:\n got %q\nwant %q", ev.Kind, k, a, b)
+			}
+			if got[k].msg.RawBody() == nil {
+				t.Fatal("a routed report was not rendered to bytes")
+			}
+		}
+	}
+}
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
