@@ -354,6 +354,23 @@ func (s *session) dropAndSendInReplyTo(msg *Message, inReplyTo *Message) error {
 }
 
 func (s *session) prepMessageForSend(msg *Message, inReplyTo *Message) (msgBytes []byte, err error) {
+	if msg.rawBody != nil && inReplyTo == nil && onlyDefaultHeader(msg) {
+		// VENUE PATCH 8: an application message with a rendered body
+		// (NewMessageWithBody) gets its header written straight to bytes,
+		// as SendRawToTarget does; only MsgSeqNum goes into the header
+		// field map, for ToApp.
+		msgType, _ := msg.Header.GetString(tagMsgType)
+		if !isAdminMessageType([]byte(msgType)) {
+			seqNum := s.store.NextSenderMsgSeqNum()
+			msg.Header.SetField(tagMsgSeqNum, FIXInt(seqNum))
+			if err = s.application.ToApp(msg, s.sessionID); err != nil {
+				return
+			}
+			msgBytes = s.buildRaw(msgType, seqNum, msg.rawBody, msg.rawBodySum)
+			err = s.persist(seqNum, msgBytes)
+			return
+		}
+	}
 	s.fillDefaultHeader(msg, inReplyTo)
 	seqNum := s.store.NextSenderMsgSeqNum()
 	msg.Header.SetField(tagMsgSeqNum, FIXInt(seqNum))
@@ -931,4 +948,22 @@ func (s *session) run() {
 			s.CheckResetTime(s, now)
 		}
 	}
+}
+
+// onlyDefaultHeader reports whether msg's header holds nothing but what
+// fillDefaultHeader and prepMessageForSend write (VENUE PATCH 8): then
+// buildRaw writes the same header.
+func onlyDefaultHeader(msg *Message) bool {
+	msg.Header.rwLock.RLock()
+	defer msg.Header.rwLock.RUnlock()
+	for tag := range msg.Header.tagLookup {
+		switch tag {
+		case tagBeginString, tagBodyLength, tagMsgType, tagMsgSeqNum, tagSenderCompID, tagSenderSubID,
+			tagSenderLocationID, tagTargetCompID, tagTargetSubID, tagTargetLocationID, tagSendingTime,
+			tagLastMsgSeqNumProcessed:
+		default:
+			return false
+		}
+	}
+	return true
 }
