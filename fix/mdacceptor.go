@@ -7,7 +7,7 @@ import (
 
 // startWatchedAcceptor is StartAcceptor with a quickfixgo
 // ConnectionValidator installed before the acceptor starts: the validator
-// sees each session's connection (the acceptor's side of the guard proxy),
+// sees each session's connection (the guard's, on the client's own socket),
 // which is how market data can cut a subscriber that does not keep up.
 // storeSize bounds the sent messages each session keeps for resend; 0
 // keeps none (a ResendRequest is answered with a gap fill).

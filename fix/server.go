@@ -203,7 +203,7 @@ func (a *Acceptor) Store(comp string) (quickfix.MessageStore, bool) {
 }
 
 // Disconnect closes the connection of a session (the client's TCP
-// connection through the guard proxy) and reports whether it found one.
+// connection, through the guard's listener) and reports whether it found one.
 func (a *Acceptor) Disconnect(id quickfix.SessionID) bool {
 	addr, ok := a.acc.RemoteAddr(id)
 	if !ok {

@@ -12,15 +12,20 @@ import (
 	"go.uber.org/zap"
 )
 
-// Proxy puts the guard in front of a quickfixgo acceptor.
+// Proxy puts the guard in front of a quickfixgo acceptor it cannot hand a
+// listener: one in another process, or an unpatched quickfixgo.
 //
-// quickfixgo v0.9.10 has no way to hand its Acceptor a listener: Start opens
-// its own with net.Listen or tls.Listen (acceptor.go:100-110) and keeps them
-// in an unexported map. So the acceptor listens on a loopback port that
-// clients cannot reach, and the Proxy listens on the public port through a
-// guard Listener, dials the acceptor once per client connection and copies
-// bytes both ways: inbound only what the guard passed, outbound untouched.
-// Closing either side closes the other.
+// The venue itself no longer uses it: its patched quickfixgo accepts on the
+// guard's Listener directly (third_party/quickfix SetListener), which saves
+// a read and a write of every byte each way. Upstream quickfixgo v0.9.10
+// has no way to hand its Acceptor a listener: Start opens its own with
+// net.Listen or tls.Listen (acceptor.go:100-110) and keeps them in an
+// unexported map. So the acceptor listens on a loopback port that clients
+// cannot reach, and the Proxy listens on the public port through a guard
+// Listener, dials the acceptor once per client connection and copies bytes
+// both ways: inbound only what the guard passed, outbound untouched.
+// Closing either side closes the other. fix/guard's own tests run the FIX
+// session test scripts and the hostile frames through it.
 //
 // With SendProxyHeader the Proxy first writes a PROXY protocol v1 line with
 // the client's address, and the acceptor, started with UseTCPProxy=Y, reports
