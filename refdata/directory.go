@@ -98,6 +98,7 @@ type Directory struct {
 	accounts map[matching.AccountID]Account
 	accByNm  map[string]matching.AccountID
 	sessions map[string]Session
+	sessByID map[matching.SessionID]string // CompID of each session id
 }
 
 // NewDirectory returns an empty directory.
@@ -107,6 +108,7 @@ func NewDirectory() *Directory {
 		accounts: map[matching.AccountID]Account{},
 		accByNm:  map[string]matching.AccountID{},
 		sessions: map[string]Session{},
+		sessByID: map[matching.SessionID]string{},
 	}
 }
 
@@ -133,7 +135,11 @@ func (d *Directory) PutAccount(a Account) {
 func (d *Directory) PutSession(s Session) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if old, ok := d.sessions[s.CompID]; ok && old.ID != s.ID && d.sessByID[old.ID] == s.CompID {
+		delete(d.sessByID, old.ID)
+	}
 	d.sessions[s.CompID] = s
+	d.sessByID[s.ID] = s.CompID
 }
 
 // RemoveSession forgets a CompID: it can no longer log on. A connection
@@ -141,6 +147,9 @@ func (d *Directory) PutSession(s Session) {
 func (d *Directory) RemoveSession(compID string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if old, ok := d.sessions[compID]; ok && d.sessByID[old.ID] == compID {
+		delete(d.sessByID, old.ID)
+	}
 	delete(d.sessions, compID)
 }
 
@@ -165,12 +174,12 @@ func (d *Directory) Session(compID string) (Session, bool) {
 func (d *Directory) SessionByID(id matching.SessionID) (Session, bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	for _, s := range d.sessions {
-		if s.ID == id {
-			return s, true
-		}
+	comp, ok := d.sessByID[id]
+	if !ok {
+		return Session{}, false
 	}
-	return Session{}, false
+	s, ok := d.sessions[comp]
+	return s, ok
 }
 
 // Firm returns the firm with the engine id.

@@ -201,3 +201,28 @@ func TestAppendAvgPx(t *testing.T) {
 		t.Errorf("AvgPx of nothing: %q", got)
 	}
 }
+
+// TestSessionByID: the id index follows puts, a session's id changing and
+// removals.
+func TestSessionByID(t *testing.T) {
+	d := NewDirectory()
+	d.PutSession(Session{CompID: "A", ID: 1})
+	d.PutSession(Session{CompID: "B", ID: 2})
+	if s, ok := d.SessionByID(2); !ok || s.CompID != "B" {
+		t.Fatalf("id 2: %+v %v", s, ok)
+	}
+	d.PutSession(Session{CompID: "B", ID: 3}) // B's row given another id
+	if _, ok := d.SessionByID(2); ok {
+		t.Error("id 2 still found after B moved to 3")
+	}
+	if s, ok := d.SessionByID(3); !ok || s.CompID != "B" {
+		t.Errorf("id 3: %+v %v", s, ok)
+	}
+	d.RemoveSession("A")
+	if _, ok := d.SessionByID(1); ok {
+		t.Error("id 1 found after A was removed")
+	}
+	if s, ok := d.SessionByID(3); !ok || s.CompID != "B" {
+		t.Errorf("id 3 after removing A: %+v %v", s, ok)
+	}
+}
