@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,6 +118,40 @@ func (c *fixClient) read(types ...string) map[int]string {
 			if m[35] == ty {
 				return m
 			}
+		}
+	}
+}
+
+// readEntries reads the next message of one of the types, skipping
+// others, and returns its type and its repeating-group entries: each a map
+// of its fields, a new entry at every first tag (279 for market data).
+func (c *fixClient) readEntries(first int, types ...string) (string, []map[int]string) {
+	c.t.Helper()
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var typ string
+		var entries []map[int]string
+		for {
+			field, err := c.r.ReadString('\x01')
+			if err != nil {
+				return "", nil
+			}
+			k, v, _ := strings.Cut(strings.TrimSuffix(field, "\x01"), "=")
+			tag, _ := strconv.Atoi(k)
+			switch {
+			case tag == 35:
+				typ = v
+			case tag == first:
+				entries = append(entries, map[int]string{tag: v})
+			case len(entries) > 0:
+				entries[len(entries)-1][tag] = v
+			}
+			if tag == 10 {
+				break
+			}
+		}
+		if slices.Contains(types, typ) {
+			return typ, entries
 		}
 	}
 }
@@ -547,15 +582,18 @@ func TestVenueListsSymbol(t *testing.T) {
 	if m := a.read("8"); m[150] != "F" || m[31] != "3000.25" || m[32] != "1.5" || m[12] != "0.900075" || m[13] != "3" {
 		t.Errorf("ETH-USD fill: %v", m)
 	}
-	for x := md.read("X"); ; x = md.read("X") {
-		if x == nil {
+	for traded := false; !traded; {
+		typ, entries := md.readEntries(279, "X")
+		if typ == "" {
 			t.Fatal("no ETH-USD trade in market data")
 		}
-		if x[269] == "2" {
-			if x[55] != "ETH-USD" || x[270] != "3000.25" || x[271] != "1.5" {
-				t.Errorf("ETH-USD trade entry: %v", x)
+		for _, e := range entries {
+			if e[269] == "2" {
+				if e[55] != "ETH-USD" || e[270] != "3000.25" || e[271] != "1.5" {
+					t.Errorf("ETH-USD trade entry: %v", e)
+				}
+				traded = true
 			}
-			break
 		}
 	}
 	var price, qty, fee string

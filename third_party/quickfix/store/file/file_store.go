@@ -50,6 +50,12 @@ type fileStore struct {
 	senderSeqNumsFile *os.File
 	targetSeqNumsFile *os.File
 	fileSync          bool
+
+	// VENUE PATCH 9: where the next body and header record go (the files'
+	// ends), kept here so a message costs two positioned writes instead
+	// of two seeks, two writes and fmt; set when the files are opened.
+	bodyEnd, headerEnd int64
+	scratch            []byte
 }
 
 // NewStoreFactory returns a file-based implementation of MessageStoreFactory.
@@ -175,6 +181,9 @@ func (store *fileStore) Refresh() (err error) {
 	if store.targetSeqNumsFile, err = openOrCreateFile(store.targetSeqNumsFname, 0660); err != nil {
 		return err
 	}
+	if err = store.findEnds(); err != nil {
+		return err
+	}
 
 	if !creationTimePopulated {
 		if err := store.setSession(); err != nil {
@@ -246,10 +255,19 @@ func (store *fileStore) setSession() error {
 func (store *fileStore) setSeqNum(f *os.File, seqNum int) error {
 	store.fileMu.Lock()
 	defer store.fileMu.Unlock()
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("unable to rewind file: %s: %s", f.Name(), err.Error())
+	// VENUE PATCH 9: "%019d" written at the start in one positioned write.
+	var b [20]byte
+	d := strconv.AppendInt(b[:0], int64(seqNum), 10)
+	rec := make([]byte, 0, 20)
+	if seqNum >= 0 {
+		for i := len(d); i < 19; i++ {
+			rec = append(rec, '0')
+		}
+		rec = append(rec, d...)
+	} else {
+		rec = fmt.Appendf(rec, "%019d", seqNum)
 	}
-	if _, err := fmt.Fprintf(f, "%019d", seqNum); err != nil {
+	if _, err := f.WriteAt(rec, 0); err != nil {
 		return fmt.Errorf("unable to write to file: %s: %s", f.Name(), err.Error())
 	}
 	if store.fileSync {
@@ -311,23 +329,40 @@ func (store *fileStore) CreationTime() time.Time {
 func (store *fileStore) SetCreationTime(_ time.Time) {
 }
 
+// findEnds reads where the body and header files end (VENUE PATCH 9).
+func (store *fileStore) findEnds() (err error) {
+	if store.bodyEnd, err = store.bodyFile.Seek(0, io.SeekEnd); err != nil {
+		return fmt.Errorf("unable to seek to end of file: %s: %s", store.bodyFname, err.Error())
+	}
+	if store.headerEnd, err = store.headerFile.Seek(0, io.SeekEnd); err != nil {
+		return fmt.Errorf("unable to seek to end of file: %s: %s", store.headerFname, err.Error())
+	}
+	return nil
+}
+
 func (store *fileStore) SaveMessage(seqNum int, msg []byte) error {
 	store.fileMu.Lock()
 	defer store.fileMu.Unlock()
-	offset, err := store.bodyFile.Seek(0, io.SeekEnd)
-	if err != nil {
-		return fmt.Errorf("unable to seek to end of file: %s: %s", store.bodyFname, err.Error())
-	}
-	if _, err := store.headerFile.Seek(0, io.SeekEnd); err != nil {
-		return fmt.Errorf("unable to seek to end of file: %s: %s", store.headerFname, err.Error())
-	}
-	if _, err := fmt.Fprintf(store.headerFile, "%d,%d,%d\n", seqNum, offset, len(msg)); err != nil {
+	// The same records as upstream writes, header line first, at the ends
+	// of the files; on an error the ends are read again from the files.
+	offset := store.bodyEnd
+	line := strconv.AppendInt(store.scratch[:0], int64(seqNum), 10)
+	line = append(line, ',')
+	line = strconv.AppendInt(line, offset, 10)
+	line = append(line, ',')
+	line = strconv.AppendInt(line, int64(len(msg)), 10)
+	line = append(line, '\n')
+	store.scratch = line
+	if _, err := store.headerFile.WriteAt(line, store.headerEnd); err != nil {
+		_ = store.findEnds()
 		return fmt.Errorf("unable to write to file: %s: %s", store.headerFname, err.Error())
 	}
-
-	if _, err := store.bodyFile.Write(msg); err != nil {
+	store.headerEnd += int64(len(line))
+	if _, err := store.bodyFile.WriteAt(msg, offset); err != nil {
+		_ = store.findEnds()
 		return fmt.Errorf("unable to write to file: %s: %s", store.bodyFname, err.Error())
 	}
+	store.bodyEnd += int64(len(msg))
 	if store.fileSync {
 		return store.syncBodyAndHeaderFilesLocked()
 	}
