@@ -158,7 +158,7 @@ func (f *refdataFollower) applySymbols(defs []refdata.SymbolDef, assets []refdat
 		}
 		sp := sym.Spec
 		if _, err := f.s.mustApply(&matching.Command{Kind: matching.CmdAddSymbol, SymbolSpec: &sp}); err != nil {
-			if errors.Is(err, sequencer.ErrClosed) || errors.Is(err, context.DeadlineExceeded) {
+			if stopping(err) {
 				return err
 			}
 			f.log.Error("symbol refused by the engine", zap.String("symbol", sym.Name), zap.Error(err))
@@ -189,7 +189,7 @@ func (f *refdataFollower) apply(d *backoffice.Directory) error {
 		}
 		if _, err := f.s.mustApply(&matching.Command{Kind: matching.CmdSetFeeTier, FeeTier: ft.Tier,
 			MakerPpm: ft.MakerPpm, TakerPpm: ft.TakerPpm}); err != nil {
-			if errors.Is(err, sequencer.ErrClosed) || errors.Is(err, context.DeadlineExceeded) {
+			if stopping(err) {
 				return err
 			}
 			f.log.Error("fee tier refused by the engine", zap.Uint8("tier", ft.Tier), zap.Error(err))
@@ -212,7 +212,7 @@ func (f *refdataFollower) apply(d *backoffice.Directory) error {
 		if !ok || old.Spec != a.Spec {
 			sp := a.Spec
 			if _, err := f.s.mustApply(&matching.Command{Kind: matching.CmdAddAccount, AccountSpec: &sp}); err != nil {
-				if errors.Is(err, sequencer.ErrClosed) || errors.Is(err, context.DeadlineExceeded) {
+				if stopping(err) {
 					return err
 				}
 				// The engine refused it (e.g. a firm changed under an
@@ -265,4 +265,11 @@ func sameSession(a, b refdata.Session) bool {
 		bytes.Equal(a.PasswordHash, b.PasswordHash) && a.CancelOnDisconnect == b.CancelOnDisconnect &&
 		a.Suspended == b.Suspended && a.ThrottlePerSecond == b.ThrottlePerSecond &&
 		a.TradeCaptureReports == b.TradeCaptureReports && slices.Equal(a.Accounts, b.Accounts)
+}
+
+// stopping reports whether a submit failed because the venue is stopping
+// (or the sequencer is stuck), not because the engine refused the command:
+// the poll ends and the next one tries again.
+func stopping(err error) bool {
+	return errors.Is(err, sequencer.ErrClosed) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -195,28 +195,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // new orders of a suspended account with the reason, lets it trade again
 // when resumed, and refuses a suspended session at Logon.
 func TestVenueFollowsRefdata(t *testing.T) {
-	dbURL := freshDB(t)
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Database.URL, cfg.Database.Required = dbURL, true
-	cfg.FIX.OrderEntryAddr, cfg.FIX.DropCopyAddr, cfg.FIX.MarketDataAddr, cfg.Ops.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Log.Level = "warn"
-	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	cfg.FIX.OrderEntryAddr = srv.OEAcc.Addr().String()
-	cfg.FIX.DropCopyAddr = srv.DCAcc.Addr().String()
-	cfg.FIX.MarketDataAddr = srv.MD.Addr().String()
-	cfg.Ops.Addr = srv.Ops.Addr().String()
-
+	srv, cfg, st := startFollowing(t)
 	ctx := context.Background()
-	st, err := backoffice.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	who := backoffice.Actor{Name: "tester", Source: "cli"}
 
 	// 1. a new firm, account and order-entry session.
@@ -337,12 +317,18 @@ func startFollowing(t *testing.T) (*server.Server, *config.Config, *backoffice.S
 	t.Helper()
 	dbURL := freshDB(t)
 	srv, cfg := startVenue(t, dbURL, t.TempDir())
+	return srv, cfg, openStore(t, dbURL)
+}
+
+// openStore opens the back office for the test, closed at its end.
+func openStore(t *testing.T, dbURL string) *backoffice.Store {
+	t.Helper()
 	st, err := backoffice.Open(context.Background(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return srv, cfg, st
+	return st
 }
 
 // startVenue starts a dev venue on a database and data directory, every
@@ -481,11 +467,7 @@ func TestVenueListsSymbol(t *testing.T) {
 	dataDir := t.TempDir()
 	srv, cfg := startVenue(t, dbURL, dataDir)
 	ctx := context.Background()
-	st, err := backoffice.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, dbURL)
 	who := backoffice.Actor{Name: "tester", Source: "cli"}
 	eth := backoffice.SymbolInput{Name: "ETH-USD", Tick: "0.01", QtyStep: "0.00000001", MinQty: "0.001", MaxQty: "10000",
 		MaxNotional: "10000000", RefPx: "3000", BandBps: 2000, Halted: true}
