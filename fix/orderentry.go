@@ -45,17 +45,22 @@ type OrderEntryConfig struct {
 	// cancel-on-disconnect applies) and what was queued waits for its next
 	// Logon.
 	OutQueue int
-	Now      func() time.Time
+	// CODLedger, when set, records the sessions logged on with
+	// cancel-on-disconnect, so that a start after a crash cancels their
+	// orders (server.Start does, from CODLedger.Pending).
+	CODLedger *CODLedger
+	Now       func() time.Time
 }
 
 // OrderEntry is the quickfix.Application of the order-entry acceptor.
 type OrderEntry struct {
 	renderer
-	cfg    OrderEntryConfig
-	seq    Submitter
-	log    *zap.Logger
-	orders *orderCache
-	auth   *lockout
+	ledgerWG sync.WaitGroup // ledger updates under way (WaitLedger)
+	cfg      OrderEntryConfig
+	seq      Submitter
+	log      *zap.Logger
+	orders   *orderCache
+	auth     *lockout
 
 	mu       sync.Mutex
 	sessions map[string]*sessState // by CompID
@@ -94,12 +99,13 @@ type sessState struct {
 	cutting  atomic.Bool
 	loggedOn atomic.Bool // between OnLogon and OnLogout
 
-	mu       sync.Mutex
-	online   bool
-	cod      bool
-	pending  []*quickfix.Message
-	dropped  int
-	throttle throttle
+	mu         sync.Mutex
+	online     bool
+	cod        bool
+	codPending int // cancel-on-disconnect cancels submitted, not yet journaled
+	pending    []*quickfix.Message
+	dropped    int
+	throttle   throttle
 }
 
 // NewOrderEntry returns the order-entry application. It reads identities
@@ -337,6 +343,11 @@ func (g *OrderEntry) OnLogon(id quickfix.SessionID) {
 	g.log.Info("logon", zap.String("comp_id", id.TargetCompID), zap.Bool("cancel_on_disconnect", cod))
 }
 
+// WaitLedger waits for the cancel-on-disconnect ledger's updates after
+// cancels the sequencer journaled; call it after the sequencer closed, so
+// nothing writes to the data directory once the venue is stopped.
+func (g *OrderEntry) WaitLedger() { g.ledgerWG.Wait() }
+
 // OnLogout cancels the session's resting orders when cancel-on-disconnect
 // is on.
 func (g *OrderEntry) OnLogout(id quickfix.SessionID) {
@@ -358,10 +369,28 @@ func (g *OrderEntry) OnLogout(id quickfix.SessionID) {
 		Kind: matching.CmdMassCancel, Session: info.ID, Firm: info.Firm,
 		OnlySession: true, Reason: matching.ReasonDisconnect,
 	}
+	st.mu.Lock()
+	st.codPending++
+	st.mu.Unlock()
+	// Once the cancel is journaled the ledger may forget the session
+	// (unless it logged on again with cancel-on-disconnect). Not on the
+	// sequencer's goroutine: the ledger write waits for the disk.
+	journaled := func(sequencer.Result) {
+		g.ledgerWG.Add(1)
+		go func() {
+			defer g.ledgerWG.Done()
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			st.codPending--
+			if err := g.recordCOD(st, st.loggedOn.Load()); err != nil {
+				g.log.Error("cancel-on-disconnect ledger not updated", zap.String("comp_id", id.TargetCompID), zap.Error(err))
+			}
+		}()
+	}
 	// A full queue must not leave the orders resting: retry for a minute.
 	go func() {
 		for deadline := time.Now().Add(time.Minute); ; {
-			err := g.seq.SubmitAsync(&cmd, nil)
+			err := g.seq.SubmitAsync(&cmd, journaled)
 			if err == nil {
 				return
 			}
@@ -415,8 +444,27 @@ func (g *OrderEntry) logon(msg *quickfix.Message, comp string) quickfix.MessageR
 	}
 	st.mu.Lock()
 	st.cod = cod
+	err := g.recordCOD(st, true)
 	st.mu.Unlock()
+	if err != nil {
+		g.log.Error("cancel-on-disconnect not recorded: logon refused", zap.String("comp_id", comp), zap.Error(err))
+		return reject("cancel-on-disconnect not recorded", "the venue cannot record cancel-on-disconnect now; try again")
+	}
 	return nil
+}
+
+// recordCOD makes the ledger list the session exactly while it is (or is
+// logging on) with cancel-on-disconnect, or a cancel of its orders for a
+// disconnect is not yet journaled; st.mu is held.
+func (g *OrderEntry) recordCOD(st *sessState, connected bool) error {
+	if g.cfg.CODLedger == nil {
+		return nil
+	}
+	id := st.sess().ID
+	if (connected && st.cod) || st.codPending > 0 {
+		return g.cfg.CODLedger.Add(id)
+	}
+	return g.cfg.CODLedger.Remove(id)
 }
 
 // FromApp handles the application messages of a logged-on session.

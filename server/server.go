@@ -163,6 +163,11 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 
 	// 4. order entry: its view of the orders, then the router of reports.
 	fixLog := logging.Sub(log, logging.FIX)
+	ledger, err := openCODLedger(filepath.Join(cfg.DataDir, "fix", "cancel-on-disconnect"))
+	if err != nil {
+		_ = s.Seq.Close()
+		return nil, err
+	}
 	s.OE = fix.NewOrderEntry(fix.OrderEntryConfig{
 		CompID:            cfg.FIX.CompID,
 		ThrottlePerSecond: cfg.FIX.ThrottlePerSecond,
@@ -170,6 +175,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		LogonWindow:       cfg.FIX.LogonFailureWindow,
 		LogonLockout:      cfg.FIX.LogonLockout,
 		OutQueue:          cfg.FIX.OrderEntryMaxBacklog,
+		CODLedger:         ledger,
 	}, s.Directory, s.Universe, s.Seq, fixLog)
 	sub := s.Seq.Subscribe("fix-order-entry", s.routerBuffer)
 	s.OE.Seed(s.Engine) // nothing is submitted between Subscribe and here
@@ -178,6 +184,14 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		fixLog.Warn("order-entry router fell behind the sequencer: catching up from the journal", zap.Uint64("from_seq", from))
 		return s.OE.CatchUp(JournalDir(cfg.DataDir), from, to)
 	})
+	// 4b. sessions that were logged on with cancel-on-disconnect when the
+	// venue went down uncleanly were disconnected without their cancels:
+	// they run now, before anything can trade, with the router following
+	// so the sessions get the reports at their next Logon.
+	if err := s.cancelAfterCrash(ledger, fixLog); err != nil {
+		s.Close()
+		return nil, err
+	}
 
 	if err := s.startBackOffice(cfg); err != nil {
 		s.Close()
@@ -281,6 +295,45 @@ func (s *Server) submit(cmd *matching.Command) (sequencer.Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return s.Seq.Submit(ctx, cmd)
+}
+
+// cancelAfterCrash opens the cancel-on-disconnect ledger and cancels the
+// orders of every session it still lists (fix.CODLedger): the venue
+// stopped without a clean Logout of those sessions, so their
+// cancel-on-disconnect never ran. The cancels are journaled like any
+// (reason: disconnect); their reports reach each session at its next Logon
+// and the drop copies at once.
+func (s *Server) cancelAfterCrash(ledger *fix.CODLedger, log *zap.Logger) error {
+	for _, id := range ledger.Pending() {
+		cmd := matching.Command{Kind: matching.CmdMassCancel, Session: id, OnlySession: true, Reason: matching.ReasonDisconnect}
+		comp := ""
+		if ss, ok := s.Directory.SessionByID(id); ok {
+			cmd.Firm, comp = ss.Firm, ss.CompID
+		}
+		res, err := s.submit(&cmd)
+		if err != nil {
+			return fmt.Errorf("server: cancel on disconnect of session %d after an unclean stop: %w", id, err)
+		}
+		n := int64(0)
+		for _, ev := range res.Events {
+			if ev.Kind == matching.EvMassCanceled {
+				n = ev.Count
+			}
+		}
+		log.Warn("cancel on disconnect after an unclean stop", zap.String("comp_id", comp),
+			zap.Uint32("session_id", uint32(id)), zap.Int64("canceled", n), zap.Uint64("seq", res.Seq))
+		if err := ledger.Remove(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func openCODLedger(path string) (*fix.CODLedger, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	return fix.OpenCODLedger(path)
 }
 
 // bootstrap puts the dev reference data into the engine. Symbols already
@@ -442,6 +495,9 @@ func (s *Server) Close() error {
 		close(s.stop)
 		if cerr := s.Seq.Close(); cerr != nil && err == nil {
 			err = cerr
+		}
+		if s.OE != nil {
+			s.OE.WaitLedger()
 		}
 		s.stopBackOffice()
 		s.wg.Wait()
