@@ -18,10 +18,8 @@ import (
 // (a map entry, a lock and an allocation per field, then a sort and a
 // write) rendering took a fifth of the venue's CPU under load.
 type body struct {
-	fields [maxBodyFields]bodyField
-	n      int
+	fields []bodyField // reused: no allocation once grown
 	vals   []byte
-	spill  bool // more than maxBodyFields fields: cannot happen for the reports rendered here
 }
 
 type bodyField struct {
@@ -29,34 +27,24 @@ type bodyField struct {
 	start, end int
 }
 
-const maxBodyFields = 40
-
 func (b *body) reset() {
-	b.n, b.vals, b.spill = 0, b.vals[:0], false
+	b.fields, b.vals = b.fields[:0], b.vals[:0]
 }
 
-// field starts the value of tag at the end of vals; end finishes it.
+// begin starts the value of tag at the end of vals (replacing an earlier
+// value of the same tag) and returns its field; end finishes it.
 func (b *body) begin(tag quickfix.Tag) int {
-	for i := 0; i < b.n; i++ {
+	for i := range b.fields {
 		if b.fields[i].tag == tag {
 			b.fields[i].start = len(b.vals)
 			return i
 		}
 	}
-	if b.n == maxBodyFields {
-		b.spill = true
-		return -1
-	}
-	b.fields[b.n] = bodyField{tag: tag, start: len(b.vals)}
-	b.n++
-	return b.n - 1
+	b.fields = append(b.fields, bodyField{tag: tag, start: len(b.vals)})
+	return len(b.fields) - 1
 }
 
-func (b *body) end(i int) {
-	if i >= 0 {
-		b.fields[i].end = len(b.vals)
-	}
-}
+func (b *body) end(i int) { b.fields[i].end = len(b.vals) }
 
 func (b *body) str(tag quickfix.Tag, v string) {
 	i := b.begin(tag)
@@ -98,10 +86,7 @@ func (b *body) utc(tag quickfix.Tag, nanos int64) {
 
 // message makes the message of type msgType with the body set so far.
 func (b *body) message(msgType string) *quickfix.Message {
-	if b.spill {
-		panic("fix: body: more than maxBodyFields fields") // a programming error, caught by the tests
-	}
-	fs := b.fields[:b.n]
+	fs := b.fields
 	for i := 1; i < len(fs); i++ { // insertion sort: a couple of dozen fields, mostly in order
 		for j := i; j > 0 && fs[j].tag < fs[j-1].tag; j-- {
 			fs[j], fs[j-1] = fs[j-1], fs[j]
