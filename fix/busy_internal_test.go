@@ -22,7 +22,7 @@ func (q *fullQueue) SubmitAsync(*matching.Command, func(sequencer.Result)) error
 
 // TestVenueBusy: when the sequencer's queue is full, a NewOrderSingle is
 // rejected at once with a reason that says to send it again (150=8 39=8
-// 103=99), a cancel and a replace get a cancel reject saying the same, and
+// 103=99), a cancel gets a cancel reject saying the same, and
 // nothing waits: the session's goroutine is never held.
 func TestVenueBusy(t *testing.T) {
 	uni, err := refdata.FromConfig(config.Default().Symbols)
