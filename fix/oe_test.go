@@ -19,6 +19,7 @@ import (
 
 	"venue/config"
 	"venue/matching"
+	"venue/refdata"
 	"venue/sequencer"
 	"venue/server"
 	"venue/spec"
@@ -38,6 +39,8 @@ type venueOpts struct {
 	routerBuffer int
 	// writeTimeout overrides fix.client_write_timeout.
 	writeTimeout time.Duration
+	// sessions are added to the dev directory before the start.
+	sessions []refdata.Session
 }
 
 func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
@@ -70,7 +73,8 @@ func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
 	cfg.Log.Level = "warn"
 	// No back office here: these tests are about FIX (backoffice/ tests it).
 	cfg.Database.URL = "postgres://postgres@127.0.0.1:1/none?sslmode=disable"
-	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1, RouterBuffer: o.routerBuffer})
+	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1, RouterBuffer: o.routerBuffer,
+		Sessions: o.sessions})
 	if err != nil {
 		t.Fatalf("start venue: %v", err)
 	}

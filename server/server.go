@@ -45,7 +45,11 @@ type Options struct {
 	// ClockTick is how often a Clock command carries time to the engine
 	// when nothing else does (GTD expiry); default 1s, negative: never.
 	ClockTick time.Duration
-	Logger    *zap.Logger
+	// Sessions are put into the dev directory before anything starts, so
+	// drop-copy sessions among them get their static sessions (tests and
+	// benchmarks; production sessions come from the back office).
+	Sessions []refdata.Session
+	Logger   *zap.Logger
 }
 
 // Server is a running venue.
@@ -117,6 +121,9 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	if s.Directory, err = refdata.Dev(opts.BcryptCost); err != nil {
 		return nil, err
+	}
+	for _, ss := range opts.Sessions {
+		s.Directory.PutSession(ss)
 	}
 
 	// 2. the engine, recovered from the journal by the sequencer.
