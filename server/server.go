@@ -191,20 +191,22 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		fixLog.Warn("order-entry router fell behind the sequencer: catching up from the journal", zap.Uint64("from_seq", from))
 		return s.OE.CatchUp(JournalDir(cfg.DataDir), from, to)
 	})
-	// 4b. sessions that were logged on with cancel-on-disconnect when the
-	// venue went down uncleanly were disconnected without their cancels:
-	// they run now, before anything can trade, with the router following
-	// so the sessions get the reports at their next Logon.
-	if err := s.cancelAfterCrash(ledger, fixLog); err != nil {
-		s.Close()
-		return nil, err
-	}
 
 	if err := s.startBackOffice(cfg); err != nil {
 		s.Close()
 		return nil, err
 	}
 	s.followRefdata(cfg)
+
+	// 4b. sessions that were logged on with cancel-on-disconnect when the
+	// venue went down uncleanly were disconnected without their cancels:
+	// they run now, before anything can trade, with the router following
+	// (so the sessions get the reports at their next Logon) and the back
+	// office's symbols known (so the reports carry their units).
+	if err := s.cancelAfterCrash(ledger, fixLog); err != nil {
+		s.Close()
+		return nil, err
+	}
 
 	s.followDepth()
 	// Market data seeds its books from the engine: before any acceptor
