@@ -267,7 +267,7 @@ func (p *Projector) runSub(ctx context.Context, sub *sequencer.Subscription, jou
 			if !ok {
 				return p.Flush(ctx)
 			}
-			if err := p.Add(ctx, &pub); err != nil {
+			if err := p.Add(ctx, pub); err != nil {
 				return err
 			}
 		drain:
@@ -277,7 +277,7 @@ func (p *Projector) runSub(ctx context.Context, sub *sequencer.Subscription, jou
 					if !ok {
 						return p.Flush(ctx)
 					}
-					if err := p.Add(ctx, &pub); err != nil {
+					if err := p.Add(ctx, pub); err != nil {
 						return err
 					}
 				default:

@@ -256,7 +256,7 @@ func (d *DropCopy) CatchUp(journalDir string, to uint64) error {
 // subscription ends.
 func (d *DropCopy) Route(sub *sequencer.Subscription, stopped <-chan struct{}) error {
 	for p := range sub.C {
-		d.handle(&p)
+		d.handle(p)
 	}
 	select {
 	case <-stopped:

@@ -367,13 +367,13 @@ func (md *MarketData) Run(sub *sequencer.Subscription, stopped <-chan struct{}) 
 func (md *MarketData) runBursts(sub *sequencer.Subscription) {
 	for p := range sub.C {
 		md.mu.Lock()
-		md.apply(&p)
+		md.apply(p)
 		for n := 1; n < md.cfg.MaxBurst; n++ {
 			more := false
 			select {
 			case q, ok := <-sub.C:
 				if ok {
-					md.apply(&q)
+					md.apply(q)
 					more = true
 				}
 			default:
@@ -405,7 +405,7 @@ func (md *MarketData) runConflated(sub *sequencer.Subscription) {
 				return
 			}
 			md.mu.Lock()
-			md.apply(&p)
+			md.apply(p)
 			md.mu.Unlock()
 			dirty = true
 		case <-tick.C:

@@ -22,7 +22,7 @@ var ErrRouterBehind = errors.New("fix: router fell behind the sequencer")
 func (g *OrderEntry) Route(sub *sequencer.Subscription, stopped <-chan struct{}) error {
 	var out []addressed
 	for p := range sub.C {
-		out = g.handle(&p, out[:0])
+		out = g.handle(p, out[:0])
 	}
 	select {
 	case <-stopped:

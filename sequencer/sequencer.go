@@ -611,9 +611,18 @@ func (s *Sequencer) publish(batch []request, events []matching.Event, ends []int
 	if len(s.subs) == 0 {
 		return
 	}
+	// One Published per command, in one allocation per batch, shared by
+	// every subscriber.
+	pubs := make([]Published, len(batch))
+	start = 0
+	for i := range batch {
+		c := &batch[i].cmd
+		pubs[i] = Published{Seq: c.Seq, Time: c.Time, Kind: c.Kind, Events: events[start:ends[i]:ends[i]], Cmd: *c}
+		start = ends[i]
+	}
 	kept := s.subs[:0]
 	for _, sub := range s.subs {
-		if s.deliver(sub, batch, events, ends) {
+		if s.deliver(sub, pubs) {
 			kept = append(kept, sub)
 		}
 	}
@@ -624,20 +633,17 @@ func (s *Sequencer) publish(batch []request, events []matching.Event, ends []int
 // deliver hands one batch to a subscriber without blocking. A subscriber
 // whose buffer is full has fallen behind: it keeps what it got, its
 // channel is closed and it is dropped, so it can resume from the journal.
-func (s *Sequencer) deliver(sub *Subscription, batch []request, events []matching.Event, ends []int) bool {
-	start := 0
-	for i := range batch {
-		c := &batch[i].cmd
+func (s *Sequencer) deliver(sub *Subscription, pubs []Published) bool {
+	for i := range pubs {
 		select {
-		case sub.ch <- Published{Seq: c.Seq, Time: c.Time, Kind: c.Kind, Events: events[start:ends[i]:ends[i]], Cmd: *c}:
+		case sub.ch <- &pubs[i]:
 		default:
-			reason := fmt.Sprintf("fell behind: buffer of %d commands full at seq %d", cap(sub.ch), c.Seq)
+			reason := fmt.Sprintf("fell behind: buffer of %d commands full at seq %d", cap(sub.ch), pubs[i].Seq)
 			s.log.Warn("dropped subscriber", "subscriber", sub.name, "reason", reason)
 			s.stats.dropped.Add(1)
 			sub.end(reason)
 			return false
 		}
-		start = ends[i]
 	}
 	return true
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 
@@ -16,7 +17,7 @@ import (
 )
 
 func newDevCmd(g *globals) *cobra.Command {
-	var dataFlag, cpuProfile string
+	var dataFlag, cpuProfile, memProfile string
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run the whole venue on this machine with the dev firms, sessions and funding",
@@ -76,6 +77,11 @@ func newDevCmd(g *globals) *cobra.Command {
 			case <-srv.SequencerDone():
 				runErr = fmt.Errorf("dev: sequencer stopped: %v", srv.Seq.Err())
 			}
+			if memProfile != "" { // the live heap while the venue still holds it
+				if err := writeHeapProfile(memProfile); err != nil && runErr == nil {
+					runErr = fmt.Errorf("dev: --memprofile: %w", err)
+				}
+			}
 			if err := srv.Close(); err != nil && runErr == nil {
 				runErr = fmt.Errorf("dev: stop: %w", err)
 			}
@@ -86,8 +92,22 @@ func newDevCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the venue to this file until it stops")
+	cmd.Flags().StringVar(&memProfile, "memprofile", "", "write a heap profile of the venue to this file when it is told to stop (before it stops)")
 	cmd.Flags().StringVar(&dataFlag, "data", "", "data directory: journal and snapshots (default data_dir, ./venue-data)")
 	return cmd
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // up-to-date live heap
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func printDev(out io.Writer, srv *server.Server, dataDir string) {
