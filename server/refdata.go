@@ -103,7 +103,9 @@ type refdataFollower struct {
 	log    *zap.Logger
 	store  *backoffice.Store
 	fees   map[uint8]backoffice.FeeTier // as last set in the engine
-	listed map[matching.SymbolID]bool   // symbols in the engine
+	listed map[matching.SymbolID]bool   // symbols in the engine (or refused by it)
+	// refusedRow is the last error of the symbols table, logged once.
+	refusedRow string
 }
 
 func (f *refdataFollower) close() {
@@ -147,10 +149,14 @@ func (f *refdataFollower) applySymbols(defs []refdata.SymbolDef, assets []refdat
 	for _, sym := range added {
 		f.log.Info("symbol in the reference data", zap.String("symbol", sym.Name), zap.Uint32("id", uint32(sym.Spec.ID)))
 	}
-	if err != nil {
+	if err != nil && err.Error() != f.refusedRow {
 		// A row that contradicts what the venue holds (edited by hand):
-		// the venue keeps what it has and says so every poll.
+		// the venue keeps what it has and says so (once per new error).
 		f.log.Error("symbol refused", zap.Error(err))
+	}
+	f.refusedRow = ""
+	if err != nil {
+		f.refusedRow = err.Error()
 	}
 	for _, sym := range f.s.Universe.Symbols() {
 		if f.listed[sym.Spec.ID] {
@@ -161,7 +167,9 @@ func (f *refdataFollower) applySymbols(defs []refdata.SymbolDef, assets []refdat
 			if stopping(err) {
 				return err
 			}
+			// The engine's answer will not change: not again every poll.
 			f.log.Error("symbol refused by the engine", zap.String("symbol", sym.Name), zap.Error(err))
+			f.listed[sym.Spec.ID] = true
 			continue
 		}
 		f.listed[sym.Spec.ID] = true
