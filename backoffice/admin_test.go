@@ -420,3 +420,27 @@ func TestBootstrapKeepsOperatorChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestBootstrapRefusesRenamedAsset: a back office whose asset ids disagree
+// with the venue's configuration (a configuration whose symbols changed
+// order, or assets written before the venue's first start) stops the
+// bootstrap with both names, instead of renaming the asset under the rows
+// that use it.
+func TestBootstrapRefusesRenamedAsset(t *testing.T) {
+	st, db, uni := adminStore(t)
+	if _, err := db.Exec(`UPDATE assets SET name = 'ETH' WHERE id = 0`); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := refdata.Dev(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Bootstrap(context.Background(), uni, dir)
+	if err == nil || !strings.Contains(err.Error(), "asset id 0 is ETH in the back office but BTC in the venue's configuration") {
+		t.Fatalf("bootstrap over a renamed asset: %v", err)
+	}
+	var name string
+	if err := db.QueryRow(`SELECT name FROM assets WHERE id = 0`).Scan(&name); err != nil || name != "ETH" {
+		t.Errorf("asset 0 is %q after the refused bootstrap (%v)", name, err)
+	}
+}

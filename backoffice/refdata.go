@@ -3,6 +3,7 @@ package backoffice
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -41,6 +42,15 @@ func (s *Store) Bootstrap(ctx context.Context, uni *refdata.Universe, dir *refda
 
 func bootstrap(ctx context.Context, tx *sql.Tx, uni *refdata.Universe, dir *refdata.Directory) error {
 	for _, a := range uni.Assets() {
+		var have string
+		err := tx.QueryRowContext(ctx, `SELECT name FROM assets WHERE id = $1`, int64(a.ID)).Scan(&have)
+		if err == nil && have != a.Name {
+			return fmt.Errorf("asset id %d is %s in the back office but %s in the venue's configuration: "+
+				"the configuration's symbols must keep their order", a.ID, have, a.Name)
+		}
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("asset %s: %w", a.Name, err)
+		}
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO assets (id, name, unit) VALUES ($1, $2, $3)
 			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit, updated_at = now()

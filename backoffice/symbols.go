@@ -109,6 +109,17 @@ func (s *Store) AddSymbol(ctx context.Context, who Actor, in SymbolInput) (int64
 			if _, err := tx.ExecContext(ctx, `LOCK TABLE assets IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 				return "", err
 			}
+			// The configured symbols (and their assets) come first, from the
+			// venue's bootstrap: an asset listed before them could take the id
+			// the configuration gives another one.
+			var bootstrapped bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM symbols)`).Scan(&bootstrapped); err != nil {
+				return "", err
+			}
+			if !bootstrapped {
+				return "", fieldErr("--name", in.Name, "the back office holds no symbol yet: start the venue once on this database "+
+					"(it bootstraps the configured symbols), then add more")
+			}
 			var exists bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM symbols WHERE name = $1)`, in.Name).Scan(&exists); err != nil {
 				return "", err
