@@ -3,6 +3,7 @@ package backoffice_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -443,4 +444,33 @@ func TestBootstrapRefusesRenamedAsset(t *testing.T) {
 	if err := db.QueryRow(`SELECT name FROM assets WHERE id = 0`).Scan(&name); err != nil || name != "ETH" {
 		t.Errorf("asset 0 is %q after the refused bootstrap (%v)", name, err)
 	}
+}
+
+// FuzzSymbolInput: whatever the operator types, symbol add's validation
+// either names a flag or yields a definition whose units are exact (the
+// engine's minimum and maximum are whole quantity steps, the reference a
+// whole number of ticks), and never panics.
+func FuzzSymbolInput(f *testing.F) {
+	f.Add("ETH-USD", "0.01", "0.00000001", "0.001", "1000", "10000000", "3000", 2000)
+	f.Add("ETH-USD", "0", "1", "1", "1", "1", "1", 1)
+	f.Add("X", "1e-40", "1e40", "-1", "NaN", "", "3000.001", 10000)
+	f.Fuzz(func(t *testing.T, name, tick, step, minQty, maxQty, notional, ref string, band int) {
+		in := backoffice.SymbolInput{Name: name, Tick: tick, QtyStep: step, MinQty: minQty, MaxQty: maxQty,
+			MaxNotional: notional, RefPx: ref, BandBps: band}
+		d, err := in.Def()
+		if err != nil {
+			var fe *backoffice.FieldError
+			if !errors.As(err, &fe) || !strings.HasPrefix(fe.Field, "--") {
+				t.Fatalf("not a flag's error: %v", err)
+			}
+			return
+		}
+		s, err := d.Build()
+		if err != nil {
+			t.Fatalf("validated but not built: %v", err)
+		}
+		if !s.QtyDec(s.Spec.MinQty).Equal(d.MinQty) || !s.QtyDec(s.Spec.MaxQty).Equal(d.MaxQty) || !s.PxDec(s.Spec.RefPx).Equal(d.RefPx) {
+			t.Fatalf("units not exact: %+v from %+v", s.Spec, d)
+		}
+	})
 }

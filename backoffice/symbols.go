@@ -38,8 +38,8 @@ var symbolFlags = map[string]string{
 	"max_notional": "--max-notional", "ref_px": "--ref-px", "band_bps": "--band-bps", "name": "--name",
 }
 
-// def parses and checks every field that needs no database.
-func (in SymbolInput) def() (refdata.SymbolDef, error) {
+// Def parses and checks every field that needs no database.
+func (in SymbolInput) Def() (refdata.SymbolDef, error) {
 	m := symbolNameRE.FindStringSubmatch(in.Name)
 	if m == nil {
 		return refdata.SymbolDef{}, fieldErr("--name", strconv.Quote(in.Name), "must be BASE-QUOTE, e.g. ETH-USD (2 to 10 capitals or digits each)")
@@ -101,7 +101,7 @@ func defFieldErr(err error) error {
 // amounts are read in its units); halt it instead.
 func (s *Store) AddSymbol(ctx context.Context, who Actor, in SymbolInput) (int64, error) {
 	var id int64
-	d, before := in.def()
+	d, before := in.Def()
 	details := map[string]any{"name": in.Name, "tick": in.Tick, "qty_step": in.QtyStep, "min_qty": in.MinQty,
 		"max_qty": in.MaxQty, "max_notional": in.MaxNotional, "ref_px": in.RefPx, "band_bps": in.BandBps, "halted": in.Halted}
 	_, err := s.admin(ctx, who, "symbol.add", in.Name, details, before,

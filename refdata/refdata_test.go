@@ -226,3 +226,24 @@ func TestSessionByID(t *testing.T) {
 		t.Errorf("id 3 after removing A: %+v %v", s, ok)
 	}
 }
+
+// FuzzUnitFormat: for any unit and amount, the fast formatting writes what
+// shopspring/decimal writes.
+func FuzzUnitFormat(f *testing.F) {
+	for _, s := range []struct {
+		unit string
+		n    int64
+	}{{"0.01", 6000000}, {"0.00000001", 1}, {"0.05", -3}, {"1E+2", 7}, {"2.5", 0}, {"0.0000000001", 1 << 62}} {
+		f.Add(s.unit, s.n)
+	}
+	f.Fuzz(func(t *testing.T, u string, n int64) {
+		unit, err := decimal.NewFromString(u)
+		if err != nil || !unit.IsPositive() || unit.Exponent() < -30 || unit.Exponent() > 30 {
+			return
+		}
+		uf := newUnitFormat(unit)
+		if got, want := string(uf.appendUnits(nil, n)), decimal.NewFromInt(n).Mul(unit).String(); got != want {
+			t.Fatalf("unit %s, %d units: %q, want %q", u, n, got, want)
+		}
+	})
+}
