@@ -3,7 +3,10 @@ package fix
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,9 +44,37 @@ type DropCopy struct {
 	auth *lockout
 	acc  *Acceptor
 
-	sessions map[string]*dcSession // by CompID; fixed at start
+	// set is the sessions, replaced whole (copy on write) when one is
+	// added while the venue runs (AddSession); the router and quickfixgo's
+	// callbacks read it without a lock.
+	set   atomic.Pointer[dcSet]
+	adds  chan *dcSession // sessions to join, taken by the router
+	addMu sync.Mutex      // serializes AddSession
+	// last is the seq of the last command the router handled, and
+	// journalDir where to read the history a new session joins with;
+	// both the router's.
+	last       uint64
+	journalDir string
+	cuts       atomic.Uint64
+}
+
+// dcSet is the drop-copy sessions at one time.
+type dcSet struct {
+	sessions map[string]*dcSession // by CompID
 	byFirm   map[matching.FirmID][]*dcSession
-	cuts     atomic.Uint64
+}
+
+func (d *DropCopy) cur() *dcSet { return d.set.Load() }
+
+// with returns a copy of the set with s added.
+func (set *dcSet) with(s *dcSession) *dcSet {
+	n := &dcSet{sessions: maps.Clone(set.sessions), byFirm: map[matching.FirmID][]*dcSession{}}
+	for f, ss := range set.byFirm {
+		n.byFirm[f] = slices.Clone(ss)
+	}
+	n.sessions[s.info.CompID] = s
+	n.byFirm[s.info.Firm] = append(n.byFirm[s.info.Firm], s)
+	return n
 }
 
 // dcSession is one drop-copy session.
@@ -131,28 +162,89 @@ func NewDropCopy(cfg DropCopyConfig, dir *refdata.Directory, uni *refdata.Univer
 	d := &DropCopy{
 		renderer: renderer{dir: dir, uni: uni},
 		cfg:      cfg, log: log,
-		auth:     newLockout(cfg.LogonMaxFailures, cfg.LogonWindow, cfg.LogonLockout),
-		sessions: map[string]*dcSession{},
-		byFirm:   map[matching.FirmID][]*dcSession{},
+		auth: newLockout(cfg.LogonMaxFailures, cfg.LogonWindow, cfg.LogonLockout),
+		adds: make(chan *dcSession, 16),
 	}
+	set := &dcSet{sessions: map[string]*dcSession{}, byFirm: map[matching.FirmID][]*dcSession{}}
 	for _, s := range dir.Sessions() {
 		if s.Kind != refdata.DropCopy {
 			continue
 		}
-		ds := &dcSession{info: s, qid: quickfix.SessionID{BeginString: quickfix.BeginStringFIX44, SenderCompID: cfg.CompID, TargetCompID: s.CompID},
-			out: make(chan *quickfix.Message, 2*cfg.MaxBacklog)}
-		go d.sender(ds)
-		d.sessions[s.CompID] = ds
-		d.byFirm[s.Firm] = append(d.byFirm[s.Firm], ds)
+		ds := d.newSession(s)
+		set.sessions[s.CompID] = ds
+		set.byFirm[s.Firm] = append(set.byFirm[s.Firm], ds)
 	}
+	d.set.Store(set)
 	return d
+}
+
+func (d *DropCopy) newSession(s refdata.Session) *dcSession {
+	ds := &dcSession{info: s, qid: quickfix.SessionID{BeginString: quickfix.BeginStringFIX44, SenderCompID: d.cfg.CompID, TargetCompID: s.CompID},
+		out: make(chan *quickfix.Message, 2*d.cfg.MaxBacklog)}
+	go d.sender(ds)
+	return ds
+}
+
+// AddSession adds a drop-copy session while the venue runs (one added to
+// the back office: the reference-data follower calls this). It becomes a
+// static session of the acceptor with its own store, and the router, before
+// the next command, sends it its firm's history from the journal, then
+// follows on: a back office that connects for the first time gets every
+// report of its firm, as after a restart. A CompID already known is left
+// alone.
+func (d *DropCopy) AddSession(s refdata.Session) error {
+	d.addMu.Lock()
+	defer d.addMu.Unlock()
+	if s.Kind != refdata.DropCopy || d.cur().sessions[s.CompID] != nil {
+		return nil
+	}
+	if d.acc == nil {
+		return fmt.Errorf("fix: drop copy %s: no acceptor", s.CompID)
+	}
+	if err := d.acc.AddStaticSession(s.CompID); err != nil {
+		return fmt.Errorf("fix: drop copy %s: %w", s.CompID, err)
+	}
+	st, ok := d.acc.Store(s.CompID)
+	if !ok {
+		return fmt.Errorf("fix: drop copy %s: no store", s.CompID)
+	}
+	pos, err := lastPosition(st)
+	if err != nil {
+		return fmt.Errorf("fix: drop copy %s: read store: %w", s.CompID, err)
+	}
+	ds := d.newSession(s)
+	ds.cursor = pos
+	d.adds <- ds
+	return nil
+}
+
+// join adds a session on the router's goroutine: its history first, from
+// the journal up to the last command handled, so that what follows live
+// comes after it in the session's store.
+func (d *DropCopy) join(ds *dcSession) {
+	d.set.Store(d.cur().with(ds))
+	if d.last == 0 || d.journalDir == "" {
+		return
+	}
+	from := max(1, ds.cursor.seq)
+	sent := 0
+	_, err := sequencer.ReplayEvents(nil, d.journalDir, from, d.last, func(p *sequencer.Published) error {
+		sent += d.handle(p) // the other sessions have all of it: send skips them
+		return nil
+	})
+	if err != nil {
+		d.log.Error("drop copy: new session's history not read from the journal", zap.String("comp_id", ds.info.CompID), zap.Error(err))
+		return
+	}
+	d.log.Info("drop copy session added", zap.String("comp_id", ds.info.CompID), zap.Uint64("from_seq", from),
+		zap.Uint64("to_seq", d.last), zap.Int("reports", sent))
 }
 
 // CompIDs are the drop-copy sessions, for the acceptor's static sessions.
 func (d *DropCopy) CompIDs() []string {
 	var out []string
 	for _, s := range d.dir.Sessions() {
-		if _, ok := d.sessions[s.CompID]; ok {
+		if _, ok := d.cur().sessions[s.CompID]; ok {
 			out = append(out, s.CompID)
 		}
 	}
@@ -163,7 +255,7 @@ func (d *DropCopy) CompIDs() []string {
 // from each session's store the last event it was sent.
 func (d *DropCopy) Attach(acc *Acceptor) error {
 	d.acc = acc
-	for comp, s := range d.sessions {
+	for comp, s := range d.cur().sessions {
 		st, ok := acc.Store(comp)
 		if !ok {
 			return fmt.Errorf("fix: drop copy %s: no store", comp)
@@ -230,11 +322,13 @@ func reportPosition(msg []byte) (position, bool) {
 // journal's last seq, from the events regenerated out of the journal. Run
 // it once at start, before Route, with to = the recovered last seq.
 func (d *DropCopy) CatchUp(journalDir string, to uint64) error {
-	if len(d.sessions) == 0 || to == 0 {
+	d.journalDir = journalDir
+	d.last = max(d.last, to)
+	if len(d.cur().sessions) == 0 || to == 0 {
 		return nil
 	}
 	from := to + 1
-	for _, s := range d.sessions {
+	for _, s := range d.cur().sessions {
 		from = min(from, max(1, s.cursor.seq))
 	}
 	if from > to {
@@ -255,8 +349,18 @@ func (d *DropCopy) CatchUp(journalDir string, to uint64) error {
 // Route sends the drop copy of every published command until the
 // subscription ends.
 func (d *DropCopy) Route(sub *sequencer.Subscription, stopped <-chan struct{}) error {
-	for p := range sub.C {
-		d.handle(p)
+	for done := false; !done; {
+		select {
+		case p, ok := <-sub.C:
+			if !ok {
+				done = true
+				break
+			}
+			d.handle(p)
+			d.last = p.Seq
+		case ds := <-d.adds:
+			d.join(ds)
+		}
 	}
 	select {
 	case <-stopped:
@@ -280,7 +384,7 @@ func (d *DropCopy) handle(p *sequencer.Published) int {
 			sent += d.trade(ev, i)
 			continue
 		}
-		if len(d.byFirm[d.firmOf(ev.Order.Account)]) == 0 {
+		if len(d.cur().byFirm[d.firmOf(ev.Order.Account)]) == 0 {
 			continue // no drop copy for this firm: render nothing
 		}
 		for _, r := range d.orderReports(ev, i, reps[:0]) {
@@ -296,12 +400,13 @@ func (d *DropCopy) trade(ev *matching.Event, i int) int {
 	sides := [...]tradeSide{{&ev.Maker, ev.MakerFee, 1, "M"}, {&ev.Order, ev.TakerFee, 2, "T"}}
 	sent := 0
 	makerFirm, takerFirm := d.firmOf(ev.Maker.Account), d.firmOf(ev.Order.Account)
-	if makerFirm == takerFirm && len(d.byFirm[makerFirm]) == 0 {
+	set := d.cur()
+	if makerFirm == takerFirm && len(set.byFirm[makerFirm]) == 0 {
 		return 0
 	}
 	for k, side := range sides {
 		firm := d.firmOf(side.v.Account)
-		for _, s := range d.byFirm[firm] {
+		for _, s := range set.byFirm[firm] {
 			pos := position{ev.Seq, i, k + 1}
 			if s.info.TradeCaptureReports {
 				if k == 0 && makerFirm == takerFirm {
@@ -334,7 +439,7 @@ func (d *DropCopy) firmOf(acct matching.AccountID) matching.FirmID {
 // render makes a fresh message per session (quickfixgo fills its header).
 func (d *DropCopy) deliver(acct matching.AccountID, pos position, render func(first bool) *quickfix.Message) int {
 	sent := 0
-	for k, s := range d.byFirm[d.firmOf(acct)] {
+	for k, s := range d.cur().byFirm[d.firmOf(acct)] {
 		m := render(k == 0)
 		if k > 0 {
 			m = cloneMsg(m)
@@ -427,7 +532,7 @@ func (d *DropCopy) OnCreate(quickfix.SessionID) {}
 
 // OnLogon implements quickfix.Application.
 func (d *DropCopy) OnLogon(id quickfix.SessionID) {
-	if s := d.sessions[id.TargetCompID]; s != nil {
+	if s := d.cur().sessions[id.TargetCompID]; s != nil {
 		s.written.Store(s.queued.Load())
 		s.cutting.Store(false)
 		s.online.Store(true)
@@ -437,7 +542,7 @@ func (d *DropCopy) OnLogon(id quickfix.SessionID) {
 
 // OnLogout implements quickfix.Application.
 func (d *DropCopy) OnLogout(id quickfix.SessionID) {
-	if s := d.sessions[id.TargetCompID]; s != nil {
+	if s := d.cur().sessions[id.TargetCompID]; s != nil {
 		s.online.Store(false)
 		d.log.Info("drop copy logout", zap.String("comp_id", id.TargetCompID))
 	}
@@ -448,7 +553,7 @@ func (d *DropCopy) ToAdmin(*quickfix.Message, quickfix.SessionID) {}
 
 // ToApp records the MsgSeqNum of each report queued.
 func (d *DropCopy) ToApp(msg *quickfix.Message, id quickfix.SessionID) error {
-	if s := d.sessions[id.TargetCompID]; s != nil {
+	if s := d.cur().sessions[id.TargetCompID]; s != nil {
 		if n, err := msg.Header.GetInt(quickfix.Tag(34)); err == nil {
 			s.queued.Store(int64(n))
 		}
@@ -467,7 +572,7 @@ func (d *DropCopy) FromAdmin(msg *quickfix.Message, id quickfix.SessionID) quick
 		d.log.Warn("drop copy logon refused", zap.String("comp_id", comp), zap.String("reason", reason))
 		return quickfix.RejectLogon{Text: text}
 	}
-	if d.sessions[comp] == nil {
+	if d.cur().sessions[comp] == nil {
 		if info, ok := d.dir.Session(comp); !ok || info.Kind == refdata.DropCopy {
 			return reject("unknown CompID", "unknown CompID "+comp)
 		}
@@ -501,16 +606,22 @@ type dcLogs struct{ d *DropCopy }
 func (f dcLogs) Create() (quickfix.Log, error) { return dcLog{}, nil }
 
 func (f dcLogs) CreateSessionLog(id quickfix.SessionID) (quickfix.Log, error) {
-	return dcLog{f.d.sessions[id.TargetCompID]}, nil
+	return dcLog{f.d, id.TargetCompID}, nil
 }
 
-type dcLog struct{ s *dcSession }
+// dcLog finds its session at each message: one added while the venue runs
+// has its quickfixgo session (and log) made before it joins the set.
+type dcLog struct {
+	d    *DropCopy
+	comp string
+}
 
 func (l dcLog) OnIncoming([]byte)               {}
 func (l dcLog) OnEvent(string)                  {}
 func (l dcLog) OnEventf(string, ...interface{}) {}
 func (l dcLog) OnOutgoing(msg []byte) {
-	if l.s == nil {
+	s := l.d.cur().sessions[l.comp]
+	if s == nil {
 		return
 	}
 	i := bytes.Index(msg, []byte("\x0134="))
@@ -521,7 +632,7 @@ func (l dcLog) OnOutgoing(msg []byte) {
 	if j := bytes.IndexByte(v, 1); j >= 0 {
 		v = v[:j]
 	}
-	if n, err := strconv.ParseInt(string(v), 10, 64); err == nil && n > l.s.written.Load() {
-		l.s.written.Store(n)
+	if n, err := strconv.ParseInt(string(v), 10, 64); err == nil && n > s.written.Load() {
+		s.written.Store(n)
 	}
 }

@@ -93,8 +93,9 @@ type DropCopyMetrics struct {
 
 // Metrics returns the drop copy's counters.
 func (d *DropCopy) Metrics() DropCopyMetrics {
-	m := DropCopyMetrics{Sessions: len(d.sessions), Cuts: d.cuts.Load()}
-	for _, s := range d.sessions {
+	set := d.cur()
+	m := DropCopyMetrics{Sessions: len(set.sessions), Cuts: d.cuts.Load()}
+	for _, s := range set.sessions {
 		if s.online.Load() {
 			m.SessionsOnline++
 		}
@@ -104,7 +105,7 @@ func (d *DropCopy) Metrics() DropCopyMetrics {
 
 // Disconnect closes a drop-copy session's connection.
 func (d *DropCopy) Disconnect(comp string) bool {
-	s := d.sessions[comp]
+	s := d.cur().sessions[comp]
 	if s == nil || d.acc == nil {
 		return false
 	}

@@ -212,6 +212,19 @@ func (a *Acceptor) Disconnect(id quickfix.SessionID) bool {
 	return a.ln.CloseClient(addr.String()) > 0
 }
 
+// AddStaticSession adds a static session for comp to a running acceptor
+// of static sessions (a drop-copy session added while the venue runs): its
+// store is created in StoreDir like the others'.
+func (a *Acceptor) AddStaticSession(comp string) error {
+	if a.stores == nil {
+		return fmt.Errorf("fix: acceptor: %s: not an acceptor of static sessions", comp)
+	}
+	ss := quickfix.NewSessionSettings()
+	ss.Set("TargetCompID", comp)
+	_, err := a.acc.AddStaticSession(ss)
+	return err
+}
+
 // Addr is the public address.
 func (a *Acceptor) Addr() net.Addr { return a.ln.Addr() }
 

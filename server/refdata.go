@@ -246,6 +246,13 @@ func (f *refdataFollower) apply(d *backoffice.Directory) error {
 		if ss.Suspended && (!ok || !old.Suspended) {
 			f.disconnect(ss)
 		}
+		if !ok && ss.Kind == refdata.DropCopy {
+			if dc := f.s.dcLive.Load(); dc != nil {
+				if err := dc.AddSession(ss); err != nil {
+					f.log.Error("drop-copy session not added: it logs on after a restart", zap.String("comp_id", ss.CompID), zap.Error(err))
+				}
+			}
+		}
 	}
 	for _, old := range dir.Sessions() {
 		if !seen[old.CompID] {

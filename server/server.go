@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -73,6 +74,9 @@ type Server struct {
 
 	// BackOffice is the PostgreSQL projection (server/backoffice.go).
 	BackOffice *backoffice.Service
+	// dcLive is DC once it follows the sequencer: the reference-data
+	// follower adds the drop-copy sessions created since to it.
+	dcLive atomic.Pointer[fix.DropCopy]
 
 	log      *zap.Logger
 	stop     chan struct{}
@@ -290,6 +294,14 @@ func (s *Server) startDropCopy(cfg *config.Config, dict string, log *zap.Logger)
 		log.Warn("drop copy fell behind the sequencer: catching up from the journal")
 		return s.DC.CatchUp(JournalDir(cfg.DataDir), to) // each session's cursor skips what it has
 	})
+	s.dcLive.Store(s.DC)
+	// A session the follower put into the directory after NewDropCopy read
+	// it, and before dcLive was set, joins now.
+	for _, ss := range s.Directory.Sessions() {
+		if err := s.DC.AddSession(ss); err != nil {
+			log.Error("drop-copy session not added", zap.String("comp_id", ss.CompID), zap.Error(err))
+		}
+	}
 	return nil
 }
 

@@ -262,7 +262,7 @@ func adminSessionCmd(g *globals, with withStore, table tableFn, printf printFn) 
 	)
 	add := &cobra.Command{
 		Use:   "add --comp-id ID --kind KIND --firm FIRM [--account ACCOUNT] --password-stdin",
-		Short: "Add a FIX session (order-entry and market-data ones can log on at once; drop-copy after a restart)",
+		Short: "Add a FIX session (it can log on within a second; a drop-copy one first receives its firm's history)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return with(c, "session add", func(ctx context.Context, st *backoffice.Store, who backoffice.Actor) error {

@@ -51,6 +51,9 @@ type Acceptor struct {
 	sessionHostPort       map[SessionID]int
 	listeners             map[string]net.Listener
 	injectedListener      net.Listener
+	// sessionsMu guards sessions and sessionHostPort once the acceptor
+	// runs: AddStaticSession writes them (VENUE PATCH 10).
+	sessionsMu sync.RWMutex
 	connectionValidator   ConnectionValidator
 	tlsConfig             *tls.Config
 	sessionFactory
@@ -66,6 +69,45 @@ type ConnectionValidator interface {
 // dynamicReconnectWait bounds how long a new connection waits for the
 // previous dynamic session of its SessionID to end (VENUE PATCH 6).
 const dynamicReconnectWait = 2 * time.Second
+
+// AddStaticSession adds a session to a running acceptor, as if it had been
+// in the settings at start: its settings are ss over the global ones, its
+// store and log come from the acceptor's factories, and it runs until Stop
+// (VENUE PATCH 10: the venue adds a drop-copy session an operator created
+// without a restart). It must use the acceptor's SocketAcceptPort.
+func (a *Acceptor) AddStaticSession(ss *SessionSettings) (SessionID, error) {
+	a.sessionsMu.Lock()
+	defer a.sessionsMu.Unlock()
+	id, err := a.settings.AddSession(ss)
+	if err != nil {
+		return id, err
+	}
+	merged := a.settings.SessionSettings()[id]
+	port, err := merged.IntSetting(config.SocketAcceptPort)
+	if err != nil {
+		delete(a.settings.sessionSettings, id)
+		return id, err
+	}
+	sessID := id
+	sessID.Qualifier = ""
+	if _, dup := a.sessions[sessID]; dup {
+		delete(a.settings.sessionSettings, id)
+		return id, errDuplicateSessionID
+	}
+	s, err := a.createSession(id, a.storeFactory, merged, a.logFactory, a.app)
+	if err != nil {
+		delete(a.settings.sessionSettings, id)
+		return id, err
+	}
+	a.sessions[sessID] = s
+	a.sessionHostPort[sessID] = port
+	a.sessionGroup.Add(1)
+	go func() {
+		s.run()
+		a.sessionGroup.Done()
+	}()
+	return id, nil
+}
 
 // SetListener makes the acceptor accept on l instead of listening on
 // SocketAcceptHost:SocketAcceptPort itself (VENUE PATCH 5). Every session
@@ -169,12 +211,18 @@ func (a *Acceptor) Stop() {
 	if a.dynamicSessions {
 		close(a.dynamicSessionChan)
 	}
-	for _, session := range a.sessions {
+	a.sessionsMu.RLock()
+	sessions := make(map[SessionID]*session, len(a.sessions))
+	for id, s := range a.sessions {
+		sessions[id] = s
+	}
+	a.sessionsMu.RUnlock()
+	for _, session := range sessions {
 		session.stop()
 	}
 	a.sessionGroup.Wait()
 
-	for sessionID := range a.sessions {
+	for sessionID := range sessions {
 		err := UnregisterSession(sessionID)
 		if err != nil {
 			return
@@ -341,7 +389,10 @@ func (a *Acceptor) handleConnection(netConn net.Conn) {
 	}
 
 	localConnectionPort := netConn.LocalAddr().(*net.TCPAddr).Port
-	if expectedPort, ok := a.sessionHostPort[sessID]; ok && expectedPort != localConnectionPort {
+	a.sessionsMu.RLock()
+	expectedPort, ok := a.sessionHostPort[sessID]
+	a.sessionsMu.RUnlock()
+	if ok && expectedPort != localConnectionPort {
 		a.globalLog.OnEventf("Session %v not found for incoming message: %s", sessID, msgBytes)
 		return
 	}
@@ -358,7 +409,9 @@ func (a *Acceptor) handleConnection(netConn net.Conn) {
 		a.dynamicQualifierCount++
 		sessID.Qualifier = strconv.Itoa(a.dynamicQualifierCount)
 	}
+	a.sessionsMu.RLock()
 	session, ok := a.sessions[sessID]
+	a.sessionsMu.RUnlock()
 	if !ok {
 		if !a.dynamicSessions {
 			a.globalLog.OnEventf("Session %v not found for incoming message: %s", sessID, msgBytes)
