@@ -53,9 +53,9 @@ type Acceptor struct {
 	injectedListener      net.Listener
 	// sessionsMu guards sessions and sessionHostPort once the acceptor
 	// runs: AddStaticSession writes them (VENUE PATCH 10).
-	sessionsMu sync.RWMutex
-	connectionValidator   ConnectionValidator
-	tlsConfig             *tls.Config
+	sessionsMu          sync.RWMutex
+	connectionValidator ConnectionValidator
+	tlsConfig           *tls.Config
 	sessionFactory
 }
 
