@@ -47,9 +47,10 @@ type DropCopy struct {
 	// set is the sessions, replaced whole (copy on write) when one is
 	// added while the venue runs (AddSession); the router and quickfixgo's
 	// callbacks read it without a lock.
-	set   atomic.Pointer[dcSet]
-	adds  chan *dcSession // sessions to join, taken by the router
-	addMu sync.Mutex      // serializes AddSession
+	set     atomic.Pointer[dcSet]
+	adds    chan *dcSession // sessions to join, taken by the router
+	addMu   sync.Mutex      // serializes AddSession
+	joining map[string]bool // CompIDs handed to the router; addMu
 	// last is the seq of the last command the router handled, and
 	// journalDir where to read the history a new session joins with;
 	// both the router's.
@@ -195,7 +196,7 @@ func (d *DropCopy) newSession(s refdata.Session) *dcSession {
 func (d *DropCopy) AddSession(s refdata.Session) error {
 	d.addMu.Lock()
 	defer d.addMu.Unlock()
-	if s.Kind != refdata.DropCopy || d.cur().sessions[s.CompID] != nil {
+	if s.Kind != refdata.DropCopy || d.cur().sessions[s.CompID] != nil || d.joining[s.CompID] {
 		return nil
 	}
 	if d.acc == nil {
@@ -214,6 +215,10 @@ func (d *DropCopy) AddSession(s refdata.Session) error {
 	}
 	ds := d.newSession(s)
 	ds.cursor = pos
+	if d.joining == nil {
+		d.joining = map[string]bool{}
+	}
+	d.joining[s.CompID] = true // until the router has it in the set
 	d.adds <- ds
 	return nil
 }
