@@ -113,6 +113,8 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		{"bare number delay", "journal: {max_delay: 5}", "config: journal.max_delay: must be a duration string"},
 		{"small segment", "journal: {segment_size_bytes: 4096}", "config: journal.segment_size_bytes: must be in"},
 		{"no snapshots", "snapshot: {every_commands: 0}", "config: snapshot.every_commands: must be > 0"},
+		{"gc percent zero", "runtime: {gc_percent: 0}", "config: runtime.gc_percent: must be -1 (off) or 1..10000"},
+		{"gc percent huge", "runtime: {gc_percent: 20000}", "config: runtime.gc_percent: must be -1 (off) or 1..10000"},
 		{"empty data dir", "data_dir: ''", "config: data_dir: must not be empty"},
 		{"mysql", "database: {url: 'mysql://x/y'}", "config: database.url: must be a postgres"},
 		{"level", "log: {level: loud}", "config: log.level: must be debug, info, warn or error"},

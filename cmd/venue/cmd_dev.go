@@ -6,11 +6,14 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
+	"venue/config"
 	"venue/logging"
 	"venue/refdata"
 	"venue/server"
@@ -43,6 +46,9 @@ func newDevCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer func() { _ = log.Sync() }()
+			if gc, ok := applyRuntime(cfg.Runtime, os.Getenv); ok {
+				log.Info("garbage collector target", zap.Int("gc_percent", gc))
+			}
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
 				if err != nil {
@@ -95,6 +101,17 @@ func newDevCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&memProfile, "memprofile", "", "write a heap profile of the venue to this file when it is told to stop (before it stops)")
 	cmd.Flags().StringVar(&dataFlag, "data", "", "data directory: journal and snapshots (default data_dir, ./venue-data)")
 	return cmd
+}
+
+// applyRuntime sets the garbage collector's target from the configuration
+// unless the GOGC environment variable says otherwise; it reports what it
+// set.
+func applyRuntime(r config.Runtime, getenv func(string) string) (int, bool) {
+	if getenv("GOGC") != "" || r.GCPercent == 0 {
+		return 0, false
+	}
+	debug.SetGCPercent(r.GCPercent)
+	return r.GCPercent, true
 }
 
 func writeHeapProfile(path string) error {

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
+
+	"venue/config"
 )
 
 // cleanEnv hides VENUE_* variables of the caller's shell from the test.
@@ -74,5 +77,31 @@ func TestCommands(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestApplyRuntime: venue dev sets the configured garbage-collector target,
+// unless GOGC is in the environment.
+func TestApplyRuntime(t *testing.T) {
+	old := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(old)
+	noEnv := func(string) string { return "" }
+	if gc, ok := applyRuntime(config.Runtime{GCPercent: 400}, noEnv); !ok || gc != 400 {
+		t.Fatalf("applied %d %v", gc, ok)
+	}
+	if now := debug.SetGCPercent(100); now != 400 {
+		t.Errorf("GC percent is %d, want 400", now)
+	}
+	withEnv := func(k string) string {
+		if k == "GOGC" {
+			return "200"
+		}
+		return ""
+	}
+	if _, ok := applyRuntime(config.Runtime{GCPercent: 400}, withEnv); ok {
+		t.Error("GOGC set, but the configuration was applied")
+	}
+	if now := debug.SetGCPercent(100); now != 100 {
+		t.Errorf("GC percent is %d after GOGC won, want it untouched (100)", now)
 	}
 }
