@@ -29,7 +29,7 @@ func newAdminCmd(g *globals) *cobra.Command {
 	cmd.PersistentFlags().StringVar(&opsAddr, "ops", "", "ops endpoint host:port (default ops.addr)")
 	cmd.PersistentFlags().StringVar(&token, "token", "", "admin bearer token (default ops.admin_token, or dev-ops-token)")
 	cmd.PersistentFlags().StringVar(&operator, "operator", os.Getenv("USER"), "your name, for the audit trail")
-	cmd.PersistentFlags().StringVar(&user, "user", "", "log in as this venue user (`venue admin user add`) instead of using the token; with --password-stdin")
+	cmd.PersistentFlags().StringVar(&user, "user", "", "log in as this venue user (made with venue admin user add) instead of using the token; with --password-stdin")
 	cmd.PersistentFlags().BoolVar(&userPwStdin, "password-stdin", false, "with --user: read the user's password from the first line of standard input")
 
 	post := func(c *cobra.Command, path string, q url.Values) error {

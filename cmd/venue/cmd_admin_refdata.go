@@ -429,7 +429,7 @@ func adminSymbolCmd(with withStore, table tableFn, printf printFn) *cobra.Comman
 	f.StringVar(&in.MaxNotional, "max-notional", "", "largest order notional in the quote currency")
 	f.StringVar(&in.RefPx, "ref-px", "", "reference price until the first trade (a multiple of --tick)")
 	f.IntVar(&in.BandBps, "band-bps", 2000, "price band around the reference price, in basis points (1..9999)")
-	f.BoolVar(&in.Halted, "halted", false, "list it halted: orders are refused until `venue admin resume`")
+	f.BoolVar(&in.Halted, "halted", false, "list it halted: orders are refused until an operator resumes it (venue admin resume SYMBOL)")
 	list := &cobra.Command{
 		Use: "list", Short: "List the symbols", Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
