@@ -238,13 +238,15 @@ func (s *Store) LoadSymbols(ctx context.Context) ([]refdata.SymbolDef, []refdata
 // listed are new. The symbols added are returned.
 func AddToUniverse(uni *refdata.Universe, defs []refdata.SymbolDef, assets []refdata.Asset) ([]*refdata.Symbol, error) {
 	var added []*refdata.Symbol
+	var errs []error // one bad row does not keep the others out
 	for _, d := range defs {
 		if k, ok := uni.SymbolByID(d.ID); ok && k.Name == d.Name {
 			continue
 		}
 		sym, err := d.Build()
 		if err != nil {
-			return added, fmt.Errorf("backoffice: symbol %s: %w", d.Name, err)
+			errs = append(errs, fmt.Errorf("backoffice: symbol %s: %w", d.Name, err))
+			continue
 		}
 		var pair []refdata.Asset
 		for _, a := range assets {
@@ -253,9 +255,10 @@ func AddToUniverse(uni *refdata.Universe, defs []refdata.SymbolDef, assets []ref
 			}
 		}
 		if err := uni.Add(sym, pair...); err != nil {
-			return added, fmt.Errorf("backoffice: symbol %s: %w", d.Name, err)
+			errs = append(errs, fmt.Errorf("backoffice: symbol %s: %w", d.Name, err))
+			continue
 		}
 		added = append(added, sym)
 	}
-	return added, nil
+	return added, errors.Join(errs...)
 }

@@ -91,7 +91,17 @@ func (l *CODLedger) set(id matching.SessionID, on bool) error {
 	} else {
 		delete(l.ids, id)
 	}
-	return l.write()
+	if err := l.write(); err != nil {
+		// What is in memory stays what is on disk, so the next call
+		// writes again instead of taking the change for done.
+		if on {
+			delete(l.ids, id)
+		} else {
+			l.ids[id] = true
+		}
+		return err
+	}
+	return nil
 }
 
 // write replaces the file with the current list; l.mu is held.

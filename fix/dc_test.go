@@ -282,3 +282,15 @@ func TestDropCopyRefusesReset(t *testing.T) {
 		t.Fatalf("drop-copy Logon with 141=Y: 35=%s 58=%q", typ, text)
 	}
 }
+
+// TestDropCopyAddAfterStop: a static session cannot be added to an
+// acceptor that is stopping (its session would never be stopped).
+func TestDropCopyAddAfterStop(t *testing.T) {
+	srv, _ := startVenue(t, venueOpts{})
+	if err := srv.DCAcc.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.DCAcc.AddStaticSession("LATE_DC"); err == nil || !strings.Contains(err.Error(), "stopping") {
+		t.Errorf("added to a stopped acceptor: %v", err)
+	}
+}

@@ -48,9 +48,10 @@ type DropCopy struct {
 	// added while the venue runs (AddSession); the router and quickfixgo's
 	// callbacks read it without a lock.
 	set     atomic.Pointer[dcSet]
-	adds    chan *dcSession // sessions to join, taken by the router
-	addMu   sync.Mutex      // serializes AddSession
-	joining map[string]bool // CompIDs handed to the router; addMu
+	addMu   sync.Mutex      // serializes AddSession; guards joining and toJoin
+	joining map[string]bool // CompIDs handed to the router
+	toJoin  []*dcSession    // sessions the router has not taken yet
+	joinNow chan struct{}   // a nudge to the router: toJoin has sessions
 	// last is the seq of the last command the router handled, and
 	// journalDir where to read the history a new session joins with;
 	// both the router's.
@@ -163,8 +164,8 @@ func NewDropCopy(cfg DropCopyConfig, dir *refdata.Directory, uni *refdata.Univer
 	d := &DropCopy{
 		renderer: renderer{dir: dir, uni: uni},
 		cfg:      cfg, log: log,
-		auth: newLockout(cfg.LogonMaxFailures, cfg.LogonWindow, cfg.LogonLockout),
-		adds: make(chan *dcSession, 16),
+		auth:    newLockout(cfg.LogonMaxFailures, cfg.LogonWindow, cfg.LogonLockout),
+		joinNow: make(chan struct{}, 1),
 	}
 	set := &dcSet{sessions: map[string]*dcSession{}, byFirm: map[matching.FirmID][]*dcSession{}}
 	for _, s := range dir.Sessions() {
@@ -219,7 +220,13 @@ func (d *DropCopy) AddSession(s refdata.Session) error {
 		d.joining = map[string]bool{}
 	}
 	d.joining[s.CompID] = true // until the router has it in the set
-	d.adds <- ds
+	// Never blocks: the router takes the list at its next turn (or, if it
+	// is not running, when it runs again).
+	d.toJoin = append(d.toJoin, ds)
+	select {
+	case d.joinNow <- struct{}{}:
+	default:
+	}
 	return nil
 }
 
@@ -363,8 +370,14 @@ func (d *DropCopy) Route(sub *sequencer.Subscription, stopped <-chan struct{}) e
 			}
 			d.handle(p)
 			d.last = p.Seq
-		case ds := <-d.adds:
-			d.join(ds)
+		case <-d.joinNow:
+			d.addMu.Lock()
+			joins := d.toJoin
+			d.toJoin = nil
+			d.addMu.Unlock()
+			for _, ds := range joins {
+				d.join(ds)
+			}
 		}
 	}
 	select {

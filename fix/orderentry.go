@@ -102,7 +102,8 @@ type sessState struct {
 	mu         sync.Mutex
 	online     bool
 	cod        bool
-	codPending int // cancel-on-disconnect cancels submitted, not yet journaled
+	codLogon   bool // from a Logon's acceptance (FromAdmin) to its session's OnLogout
+	codPending int  // cancel-on-disconnect cancels submitted, not yet journaled
 	pending    []*quickfix.Message
 	dropped    int
 	throttle   throttle
@@ -358,11 +359,19 @@ func (g *OrderEntry) OnLogout(id quickfix.SessionID) {
 	was := st.loggedOn.Swap(false)
 	st.mu.Lock()
 	st.online = false
+	st.codLogon = false
 	cod := st.cod
 	info := *st.sess()
 	st.mu.Unlock()
 	g.log.Info("logout", zap.String("comp_id", id.TargetCompID), zap.Bool("cancel_on_disconnect", cod && was))
 	if !was || !cod {
+		if g.cfg.CODLedger != nil { // a Logon accepted that never became a session
+			st.mu.Lock()
+			if err := g.recordCOD(st); err != nil {
+				g.log.Error("cancel-on-disconnect ledger not updated", zap.String("comp_id", id.TargetCompID), zap.Error(err))
+			}
+			st.mu.Unlock()
+		}
 		return
 	}
 	cmd := matching.Command{
@@ -375,14 +384,19 @@ func (g *OrderEntry) OnLogout(id quickfix.SessionID) {
 	// Once the cancel is journaled the ledger may forget the session
 	// (unless it logged on again with cancel-on-disconnect). Not on the
 	// sequencer's goroutine: the ledger write waits for the disk.
-	journaled := func(sequencer.Result) {
+	journaled := func(r sequencer.Result) {
+		if r.Err != nil {
+			// Not journaled: the session stays listed, so the next start
+			// cancels its orders.
+			return
+		}
 		g.ledgerWG.Add(1)
 		go func() {
 			defer g.ledgerWG.Done()
 			st.mu.Lock()
 			defer st.mu.Unlock()
 			st.codPending--
-			if err := g.recordCOD(st, st.loggedOn.Load()); err != nil {
+			if err := g.recordCOD(st); err != nil {
 				g.log.Error("cancel-on-disconnect ledger not updated", zap.String("comp_id", id.TargetCompID), zap.Error(err))
 			}
 		}()
@@ -444,7 +458,11 @@ func (g *OrderEntry) logon(msg *quickfix.Message, comp string) quickfix.MessageR
 	}
 	st.mu.Lock()
 	st.cod = cod
-	err := g.recordCOD(st, true)
+	st.codLogon = true
+	err := g.recordCOD(st)
+	if err != nil {
+		st.codLogon = false
+	}
 	st.mu.Unlock()
 	if err != nil {
 		g.log.Error("cancel-on-disconnect not recorded: logon refused", zap.String("comp_id", comp), zap.Error(err))
@@ -453,15 +471,15 @@ func (g *OrderEntry) logon(msg *quickfix.Message, comp string) quickfix.MessageR
 	return nil
 }
 
-// recordCOD makes the ledger list the session exactly while it is (or is
-// logging on) with cancel-on-disconnect, or a cancel of its orders for a
-// disconnect is not yet journaled; st.mu is held.
-func (g *OrderEntry) recordCOD(st *sessState, connected bool) error {
+// recordCOD makes the ledger list the session exactly while it is logged
+// on (from the acceptance of its Logon) with cancel-on-disconnect, or a
+// cancel of its orders for a disconnect is not journaled; st.mu is held.
+func (g *OrderEntry) recordCOD(st *sessState) error {
 	if g.cfg.CODLedger == nil {
 		return nil
 	}
 	id := st.sess().ID
-	if (connected && st.cod) || st.codPending > 0 {
+	if (st.codLogon && st.cod) || st.codPending > 0 {
 		return g.cfg.CODLedger.Add(id)
 	}
 	return g.cfg.CODLedger.Remove(id)

@@ -130,3 +130,28 @@ func TestCODLedgerFile(t *testing.T) {
 		t.Errorf("damaged ledger: %v", err)
 	}
 }
+
+// TestCODLedgerWriteFailure: a write that fails leaves the ledger as it
+// was on disk, so the next Add writes instead of taking it for done.
+func TestCODLedgerWriteFailure(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fix")
+	l, err := fix.OpenCODLedger(filepath.Join(dir, "cod")) // the directory is not there yet
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Add(5); err == nil {
+		t.Fatal("Add into a missing directory succeeded")
+	}
+	if p := l.Pending(); len(p) != 0 {
+		t.Fatalf("a failed Add is in memory: %v", p)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Add(5); err != nil {
+		t.Fatal(err)
+	}
+	if l2, err := fix.OpenCODLedger(filepath.Join(dir, "cod")); err != nil || !slices.Equal(l2.Pending(), []matching.SessionID{5}) {
+		t.Fatalf("on disk after the retry: %v %v", l2.Pending(), err)
+	}
+}

@@ -54,6 +54,7 @@ type Acceptor struct {
 	// sessionsMu guards sessions and sessionHostPort once the acceptor
 	// runs: AddStaticSession writes them (VENUE PATCH 10).
 	sessionsMu          sync.RWMutex
+	stopping            bool // Stop has begun: AddStaticSession refuses; sessionsMu
 	connectionValidator ConnectionValidator
 	tlsConfig           *tls.Config
 	sessionFactory
@@ -78,6 +79,9 @@ const dynamicReconnectWait = 2 * time.Second
 func (a *Acceptor) AddStaticSession(ss *SessionSettings) (SessionID, error) {
 	a.sessionsMu.Lock()
 	defer a.sessionsMu.Unlock()
+	if a.stopping {
+		return SessionID{}, errors.New("quickfix: acceptor stopping")
+	}
 	id, err := a.settings.AddSession(ss)
 	if err != nil {
 		return id, err
@@ -211,12 +215,13 @@ func (a *Acceptor) Stop() {
 	if a.dynamicSessions {
 		close(a.dynamicSessionChan)
 	}
-	a.sessionsMu.RLock()
+	a.sessionsMu.Lock()
+	a.stopping = true
 	sessions := make(map[SessionID]*session, len(a.sessions))
 	for id, s := range a.sessions {
 		sessions[id] = s
 	}
-	a.sessionsMu.RUnlock()
+	a.sessionsMu.Unlock()
 	for _, session := range sessions {
 		session.stop()
 	}
@@ -422,9 +427,15 @@ func (a *Acceptor) handleConnection(netConn net.Conn) {
 		// Logon, a Logout, a cut) can arrive before its previous dynamic
 		// session has left the registry; upstream then drops the new
 		// connection without a word. Wait for the old session to go, up
-		// to dynamicReconnectWait.
+		// to dynamicReconnectWait, watching the registry (a session is
+		// built again only once it is free).
 		for wait := time.Now().Add(dynamicReconnectWait); errors.Is(err, errDuplicateSessionID) && time.Now().Before(wait); {
-			time.Sleep(5 * time.Millisecond)
+			for time.Now().Before(wait) {
+				if _, taken := lookupSession(sessID); !taken {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
 			dynamicSession, err = a.sessionFactory.createSession(sessID, a.storeFactory, a.settings.globalSettings.clone(), a.logFactory, a.app)
 		}
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/quickfixgo/quickfix/datadictionary"
 )
@@ -21,11 +22,28 @@ import (
 var dictionaries struct {
 	sync.Mutex
 	byContent map[[sha256.Size]byte]*datadictionary.DataDictionary
+	byPath    map[string]pathEntry // a file unchanged since read (size, mtime): not read again
+}
+
+type pathEntry struct {
+	size  int64
+	mtime time.Time
+	dd    *datadictionary.DataDictionary
 }
 
 // parseDictionary returns the parsed dictionary of the file at path,
 // parsing it only the first time its content is seen.
 func parseDictionary(path string) (*datadictionary.DataDictionary, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	dictionaries.Lock()
+	if e, ok := dictionaries.byPath[path]; ok && e.size == fi.Size() && e.mtime.Equal(fi.ModTime()) {
+		dictionaries.Unlock()
+		return e.dd, nil
+	}
+	dictionaries.Unlock()
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -33,7 +51,11 @@ func parseDictionary(path string) (*datadictionary.DataDictionary, error) {
 	key := sha256.Sum256(src)
 	dictionaries.Lock()
 	defer dictionaries.Unlock()
+	if dictionaries.byPath == nil {
+		dictionaries.byPath = map[string]pathEntry{}
+	}
 	if dd, ok := dictionaries.byContent[key]; ok {
+		dictionaries.byPath[path] = pathEntry{fi.Size(), fi.ModTime(), dd}
 		return dd, nil
 	}
 	dd, err := datadictionary.ParseSrc(bytes.NewReader(src))
@@ -44,5 +66,6 @@ func parseDictionary(path string) (*datadictionary.DataDictionary, error) {
 		dictionaries.byContent = map[[sha256.Size]byte]*datadictionary.DataDictionary{}
 	}
 	dictionaries.byContent[key] = dd
+	dictionaries.byPath[path] = pathEntry{fi.Size(), fi.ModTime(), dd}
 	return dd, nil
 }
