@@ -802,7 +802,7 @@ func (g *OrderEntry) newOrder(st *sessState, msg *quickfix.Message) quickfix.Mes
 	cl, _ := msg.Body.GetString(tagClOrdID)
 	if possDup(msg) {
 		if v, _, ok := g.orders.byClOrdID(st.sess().ID, cl); ok {
-			g.send(st, g.execReport(&v, fmt.Sprintf("ST%s-%d", g.bootID, g.rejectSeq.Add(1)), 'I', g.cfg.Now().UnixNano()))
+			g.send(st, g.statusReport(&v))
 			return nil
 		}
 	}
@@ -917,21 +917,42 @@ func (g *OrderEntry) status(st *sessState, msg *quickfix.Message) quickfix.Messa
 	} else if idOK {
 		v, firm, found = g.orders.byClOrdID(st.sess().ID, cl)
 	}
-	execID := fmt.Sprintf("ST%s-%d", g.bootID, g.rejectSeq.Add(1))
-	var m *quickfix.Message
+	req, hasReq := msg.Body.GetString(tagOrdStatusReqID)
 	if found && firm == st.sess().Firm {
-		m = g.execReport(&v, execID, 'I', g.cfg.Now().UnixNano())
-	} else {
-		m = g.gatewayReject(st, msg, 0, "unknown order")
-		m.Body.SetString(tagExecID, execID)
-		m.Body.SetString(tagExecType, "I")
-		m.Body.Remove(tagOrdRejReason)
+		g.send(st, g.statusReport(&v, func(b *body) {
+			if hasReq == nil {
+				b.str(tagOrdStatusReqID, req)
+			}
+		}))
+		return nil
 	}
-	if req, err := msg.Body.GetString(tagOrdStatusReqID); err == nil {
+	m := g.gatewayReject(st, msg, 0, "unknown order")
+	m.Body.SetString(tagExecID, g.statusExecID())
+	m.Body.SetString(tagExecType, "I")
+	m.Body.Remove(tagOrdRejReason)
+	if hasReq == nil {
 		m.Body.SetString(tagOrdStatusReqID, req)
 	}
 	g.send(st, m)
 	return nil
+}
+
+// statusExecID is the ExecID of a status answer (150=I): not an event of
+// the journal, so not "<seq>-<i>".
+func (g *OrderEntry) statusExecID() string {
+	return fmt.Sprintf("ST%s-%d", g.bootID, g.rejectSeq.Add(1))
+}
+
+// statusReport renders an order's current state as a 150=I report, with
+// the fields extra adds (the request's id, the mass status counts). It
+// runs on a session's goroutine: its own body, not the router's.
+func (g *OrderEntry) statusReport(v *matching.OrderView, extra ...func(*body)) *quickfix.Message {
+	var b body
+	g.report(&b, v, g.statusExecID(), 'I', g.cfg.Now().UnixNano())
+	for _, f := range extra {
+		f(&b)
+	}
+	return b.message("8")
 }
 
 // massCancel submits OrderMassCancelRequest: 530=1 one symbol, 7 all; an
@@ -1051,13 +1072,13 @@ func (g *OrderEntry) massStatus(st *sessState, msg *quickfix.Message) quickfix.M
 		return nil
 	}
 	for i := range open {
-		m := g.execReport(&open[i], fmt.Sprintf("ST%s-%d", g.bootID, g.rejectSeq.Add(1)), 'I', now)
-		m.Body.SetString(tagMassStatusReqID, reqID)
-		m.Body.SetInt(tagTotNumReports, len(open))
-		if i == len(open)-1 {
-			m.Body.SetString(tagLastRptRequested, "Y")
-		}
-		g.send(st, m)
+		g.send(st, g.statusReport(&open[i], func(b *body) {
+			b.str(tagMassStatusReqID, reqID)
+			b.int(tagTotNumReports, int64(len(open)))
+			if i == len(open)-1 {
+				b.str(tagLastRptRequested, "Y")
+			}
+		}))
 	}
 	return nil
 }

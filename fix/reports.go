@@ -41,11 +41,11 @@ type renderer struct {
 	b body
 }
 
-// report renders the fields every ExecutionReport of an event carries
-// into g.b, exactly as execReport does, for the routers: the caller adds
-// its own fields and makes the message (g.b.message("8")).
-func (g *renderer) report(v *matching.OrderView, execID string, et byte, t int64) *refdata.Symbol {
-	b := &g.b
+// report renders the fields every ExecutionReport carries (FIX.md) into
+// b, for ExecType et: the caller adds its own fields and makes the message
+// (b.message("8")). The routers use their scratch g.b; a session's status
+// answers a body of their own.
+func (g *renderer) report(b *body, v *matching.OrderView, execID string, et byte, t int64) *refdata.Symbol {
 	b.reset()
 	if v.ID == 0 {
 		b.str(tagOrderID, "NONE")
@@ -100,59 +100,6 @@ func (g *renderer) report(v *matching.OrderView, execID string, et byte, t int64
 	return sym
 }
 
-// execReport renders an order's state as an ExecutionReport: the fields
-// every report carries (FIX.md), for ExecType et.
-func (g *renderer) execReport(v *matching.OrderView, execID string, et byte, t int64) *quickfix.Message {
-	m := newMsg("8")
-	b := &m.Body
-	b.SetString(tagOrderID, orderIDString(v.ID))
-	b.SetString(tagExecID, execID)
-	b.SetString(tagClOrdID, v.ClOrdID)
-	b.SetString(tagExecType, string(et))
-	status := v.Status
-	if status == 0 {
-		status = matching.StatusNew
-	}
-	b.SetString(tagOrdStatus, string(rune(status)))
-	b.SetString(tagSide, strconv.Itoa(int(v.Side)))
-	b.SetField(tagTransactTime, utc(t))
-	if a, ok := g.dir.Account(v.Account); ok {
-		b.SetString(tagAccount, a.Name)
-	}
-	sym, ok := g.uni.SymbolByID(v.Symbol)
-	if !ok {
-		b.SetString(tagSymbol, "")
-		b.SetString(tagOrderQty, "0")
-		b.SetString(tagCumQty, "0")
-		b.SetString(tagLeavesQty, "0")
-		b.SetString(tagAvgPx, "0")
-		return m
-	}
-	b.SetString(tagSymbol, sym.Name)
-	if v.Type != 0 {
-		b.SetString(tagOrdType, strconv.Itoa(int(v.Type)))
-		b.SetString(tagTimeInForce, strconv.Itoa(int(v.TIF)))
-	}
-	if (v.Type == matching.Limit || v.Type == matching.StopLimit) && v.Px > 0 {
-		setDec(m, tagPrice, sym.PxDec(v.Px).String())
-	}
-	if (v.Type == matching.Stop || v.Type == matching.StopLimit) && v.StopPx > 0 {
-		setDec(m, tagStopPx, sym.PxDec(v.StopPx).String())
-	}
-	if v.TIF == matching.GTD && v.ExpireTime > 0 {
-		b.SetField(tagExpireTime, utc(v.ExpireTime))
-	}
-	leaves := v.Leaves
-	if isDone(status) {
-		leaves = 0
-	}
-	setDec(m, tagOrderQty, sym.QtyDec(v.Qty).String())
-	setDec(m, tagCumQty, sym.QtyDec(v.Cum).String())
-	setDec(m, tagLeavesQty, sym.QtyDec(leaves).String())
-	setDec(m, tagAvgPx, sym.AvgPx(v.Notional, v.Cum).String())
-	return m
-}
-
 // execID is the ExecID of the i-th event of the command seq; side tells the
 // maker's copy of a trade from the taker's. The same event has the same
 // ExecID wherever it is reported (order entry, drop copy, after restart).
@@ -191,9 +138,9 @@ func (g *renderer) orderReports(ev *matching.Event, i int, out []orderReport) []
 	b := &g.b
 	switch ev.Kind {
 	case matching.EvAccepted:
-		g.report(&ev.Order, execID(ev.Seq, i, ""), '0', ev.Time)
+		g.report(b, &ev.Order, execID(ev.Seq, i, ""), '0', ev.Time)
 	case matching.EvRejected:
-		g.report(&ev.Order, execID(ev.Seq, i, ""), '8', ev.Time)
+		g.report(b, &ev.Order, execID(ev.Seq, i, ""), '8', ev.Time)
 		b.int(tagOrdRejReason, int64(ev.Reason.OrdRejReason()))
 		b.str(tagText, ev.Reason.String())
 	case matching.EvTrade:
@@ -202,24 +149,24 @@ func (g *renderer) orderReports(ev *matching.Event, i int, out []orderReport) []
 		}
 		return out
 	case matching.EvCanceled:
-		g.report(&ev.Order, execID(ev.Seq, i, ""), '4', ev.Time)
+		g.report(b, &ev.Order, execID(ev.Seq, i, ""), '4', ev.Time)
 		if ev.Reason == matching.ReasonClient && ev.Order.OrigClOrdID != "" {
 			b.str(tagOrigClOrdID, ev.Order.OrigClOrdID)
 		}
 		b.str(tagText, ev.Reason.String())
 	case matching.EvReplaced:
-		g.report(&ev.Order, execID(ev.Seq, i, ""), '5', ev.Time)
+		g.report(b, &ev.Order, execID(ev.Seq, i, ""), '5', ev.Time)
 		if ev.Order.OrigClOrdID != "" {
 			b.str(tagOrigClOrdID, ev.Order.OrigClOrdID)
 		}
 	case matching.EvRestated:
-		g.report(&ev.Order, execID(ev.Seq, i, ""), 'D', ev.Time)
+		g.report(b, &ev.Order, execID(ev.Seq, i, ""), 'D', ev.Time)
 		b.str(tagText, matching.ReasonSelfTrade.String()+": quantity decremented")
 	case matching.EvExpired:
-		g.report(&ev.Order, execID(ev.Seq, i, ""), 'C', ev.Time)
+		g.report(b, &ev.Order, execID(ev.Seq, i, ""), 'C', ev.Time)
 		b.str(tagText, ev.Reason.String())
 	case matching.EvTriggered:
-		g.report(&ev.Order, execID(ev.Seq, i, ""), 'L', ev.Time)
+		g.report(b, &ev.Order, execID(ev.Seq, i, ""), 'L', ev.Time)
 	default:
 		return out
 	}
@@ -237,7 +184,7 @@ type tradeSide struct {
 // fill renders one side of a trade as a 150=F ExecutionReport.
 func (g *renderer) fill(ev *matching.Event, i int, side tradeSide) *quickfix.Message {
 	b := &g.b
-	if sym := g.report(side.v, execID(ev.Seq, i, side.tag), 'F', ev.Time); sym != nil {
+	if sym := g.report(b, side.v, execID(ev.Seq, i, side.tag), 'F', ev.Time); sym != nil {
 		b.appendFn(tagLastPx, sym.AppendPx, ev.Px)
 		b.appendFn(tagLastQty, sym.AppendQty, ev.Qty)
 		b.appendFn(tagCommission, sym.AppendQuote, side.fee)

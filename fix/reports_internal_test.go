@@ -71,6 +71,60 @@ func (g *renderer) fieldMapReports(ev *matching.Event, i int) []*quickfix.Messag
 
 func uintString(v uint64) string { return strconv.FormatUint(v, 10) }
 
+// execReport is the reference for report: an order's state as an
+// ExecutionReport built field by field through quickfixgo's field maps, as
+// the venue rendered every report before it wrote them as bytes.
+func (g *renderer) execReport(v *matching.OrderView, execID string, et byte, t int64) *quickfix.Message {
+	m := newMsg("8")
+	b := &m.Body
+	b.SetString(tagOrderID, orderIDString(v.ID))
+	b.SetString(tagExecID, execID)
+	b.SetString(tagClOrdID, v.ClOrdID)
+	b.SetString(tagExecType, string(et))
+	status := v.Status
+	if status == 0 {
+		status = matching.StatusNew
+	}
+	b.SetString(tagOrdStatus, string(rune(status)))
+	b.SetString(tagSide, strconv.Itoa(int(v.Side)))
+	b.SetField(tagTransactTime, utc(t))
+	if a, ok := g.dir.Account(v.Account); ok {
+		b.SetString(tagAccount, a.Name)
+	}
+	sym, ok := g.uni.SymbolByID(v.Symbol)
+	if !ok {
+		b.SetString(tagSymbol, "")
+		b.SetString(tagOrderQty, "0")
+		b.SetString(tagCumQty, "0")
+		b.SetString(tagLeavesQty, "0")
+		b.SetString(tagAvgPx, "0")
+		return m
+	}
+	b.SetString(tagSymbol, sym.Name)
+	if v.Type != 0 {
+		b.SetString(tagOrdType, strconv.Itoa(int(v.Type)))
+		b.SetString(tagTimeInForce, strconv.Itoa(int(v.TIF)))
+	}
+	if (v.Type == matching.Limit || v.Type == matching.StopLimit) && v.Px > 0 {
+		setDec(m, tagPrice, sym.PxDec(v.Px).String())
+	}
+	if (v.Type == matching.Stop || v.Type == matching.StopLimit) && v.StopPx > 0 {
+		setDec(m, tagStopPx, sym.PxDec(v.StopPx).String())
+	}
+	if v.TIF == matching.GTD && v.ExpireTime > 0 {
+		b.SetField(tagExpireTime, utc(v.ExpireTime))
+	}
+	leaves := v.Leaves
+	if isDone(status) {
+		leaves = 0
+	}
+	setDec(m, tagOrderQty, sym.QtyDec(v.Qty).String())
+	setDec(m, tagCumQty, sym.QtyDec(v.Cum).String())
+	setDec(m, tagLeavesQty, sym.QtyDec(leaves).String())
+	setDec(m, tagAvgPx, sym.AvgPx(v.Notional, v.Cum).String())
+	return m
+}
+
 // withHeader gives a message the header a session would, and builds it.
 func withHeader(m *quickfix.Message) string {
 	m.Header.SetString(quickfix.Tag(8), "FIX.4.4")
