@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"net/url"
-	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	_ "github.com/lib/pq"
 
 	"venue/config"
+	"venue/internal/pgtest"
 	"venue/matching"
 	"venue/refdata"
 	"venue/sequencer"
@@ -26,46 +24,8 @@ import (
 // VENUE_DATABASE_URL overrides the server), each on a fresh database
 // dropped at the end.
 
-var dbCounter atomic.Int64
-
-func serverURL() string {
-	if u := os.Getenv("VENUE_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
-
-// freshDB creates an empty database and returns its URL.
-func freshDB(t testing.TB) string {
-	t.Helper()
-	u, err := url.Parse(serverURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("bo_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6, dbCounter.Add(1))
-	admin := *u
-	admin.Path = "/postgres"
-	db, err := sql.Open("postgres", admin.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database (is PostgreSQL running on %s? make deps starts it): %v", admin.Redacted(), err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("postgres", admin.String())
-		if err != nil {
-			return
-		}
-		defer db.Close()
-		if _, err := db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Logf("drop database %s: %v", name, err)
-		}
-	})
-	u.Path = "/" + name
-	return u.String()
-}
+// freshDB is an empty database of the test's own (internal/pgtest).
+func freshDB(t testing.TB) string { return pgtest.FreshDB(t, "bo_test") }
 
 func openDB(t testing.TB, dbURL string) *sql.DB {
 	t.Helper()

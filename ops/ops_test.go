@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"venue/backoffice"
 	"venue/config"
+	"venue/internal/pgtest"
 	"venue/matching"
 	"venue/server"
 )
@@ -312,26 +312,5 @@ func TestUserLogin(t *testing.T) {
 	}
 }
 
-// freshDB creates an empty database on the test PostgreSQL (VENUE_DATABASE_URL
-// names the server) and drops it when the test ends.
-func freshDB(t *testing.T) string {
-	t.Helper()
-	base := "postgres://postgres@127.0.0.1:5432/"
-	if u := os.Getenv("VENUE_DATABASE_URL"); u != "" {
-		base = u[:strings.LastIndex(u, "/")+1]
-	}
-	name := fmt.Sprintf("venue_ops_test_%d", time.Now().UnixNano())
-	admin, err := sql.Open("postgres", base+"postgres?sslmode=disable")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		admin.Close()
-		t.Fatalf("create database (is PostgreSQL on 127.0.0.1:5432? make deps): %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		admin.Close()
-	})
-	return base + name + "?sslmode=disable"
-}
+// freshDB is an empty database of the test's own (internal/pgtest).
+func freshDB(t *testing.T) string { return pgtest.FreshDB(t, "venue_ops_test") }

@@ -3,14 +3,11 @@ package server_test
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"maps"
 	"net"
 	"net/http"
-	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,44 +20,15 @@ import (
 
 	"venue/backoffice"
 	"venue/config"
+	"venue/internal/pgtest"
 	"venue/journal"
 	"venue/matching"
 	"venue/refdata"
 	"venue/server"
 )
 
-// freshDB creates an empty database on the test PostgreSQL
-// (VENUE_DATABASE_URL overrides 127.0.0.1:5432) and drops it at the end.
-func freshDB(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("VENUE_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("srv_test_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
-	admin := *u
-	admin.Path = "/postgres"
-	db, err := sql.Open("postgres", admin.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database (is PostgreSQL running on %s?): %v", admin.Redacted(), err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("postgres", admin.String()); err == nil {
-			_, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-			db.Close()
-		}
-	})
-	u.Path = "/" + name
-	return u.String()
-}
+// freshDB is an empty database of the test's own (internal/pgtest).
+func freshDB(t *testing.T) string { return pgtest.FreshDB(t, "srv_test") }
 
 // fixClient is a minimal FIX 4.4 initiator over a raw connection.
 type fixClient struct {

@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"database/sql"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	_ "github.com/lib/pq"
+
+	"venue/internal/pgtest"
 )
 
 // TestAdminRefdataCommands: `venue admin firm|account|session|symbol`
@@ -18,26 +17,8 @@ import (
 // (and that it changes nothing), the password read from stdin and never
 // printed, and the audit rows.
 func TestAdminRefdataCommands(t *testing.T) {
+	dbURL := pgtest.URL(t, "admin_cmd_test") // made by venue migrate below; dropped at the end
 	cleanEnv(t)
-	base := os.Getenv("VENUE_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("admin_cmd_test_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6)
-	u.Path = "/" + name
-	dbURL := u.String()
-	admin := *u
-	admin.Path = "/postgres"
-	t.Cleanup(func() {
-		if db, err := sql.Open("postgres", admin.String()); err == nil {
-			_, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-			db.Close()
-		}
-	})
 	t.Setenv("VENUE_DATABASE_URL", dbURL)
 	venue := func(stdin string, args ...string) (int, string) {
 		root := newRootCmd()

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"database/sql"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	_ "github.com/lib/pq"
 
 	"venue/config"
+	"venue/internal/pgtest"
 	"venue/server"
 )
 
@@ -20,26 +19,8 @@ import (
 // a venue projects into it; `venue backoffice rebuild` rebuilds the same
 // projection from the journal and `status` says nothing is behind.
 func TestMigrateAndRebuild(t *testing.T) {
+	dbURL := pgtest.URL(t, "bo_cmd_test") // made by venue migrate below; dropped at the end
 	cleanEnv(t)
-	base := os.Getenv("VENUE_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("bo_cmd_test_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6)
-	u.Path = "/" + name
-	dbURL := u.String()
-	admin := *u
-	admin.Path = "/postgres"
-	t.Cleanup(func() {
-		if db, err := sql.Open("postgres", admin.String()); err == nil {
-			_, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-			db.Close()
-		}
-	})
 	t.Setenv("VENUE_DATABASE_URL", dbURL)
 
 	venue := func(args ...string) string {
