@@ -8,7 +8,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"venue/loadtest"
-	"venue/matching"
 	"venue/sequencer"
 	"venue/server"
 )
@@ -46,20 +45,7 @@ func TestFIXLoadAgrees(t *testing.T) {
 	// What the engine did, from its journal.
 	var tot totals
 	if _, err := sequencer.ReplayEvents(nil, server.JournalDir(dataDir), 1, 0, func(p *sequencer.Published) error {
-		for i := range p.Events {
-			ev := &p.Events[i]
-			switch ev.Kind {
-			case matching.EvTrade:
-				tot.trades++
-				tot.qty += ev.Qty
-				tot.fees += ev.MakerFee + ev.TakerFee
-				tot.notional += ev.Px * ev.Qty
-				tot.execReports += 2
-			case matching.EvAccepted, matching.EvRejected, matching.EvCanceled, matching.EvReplaced,
-				matching.EvRestated, matching.EvExpired, matching.EvTriggered:
-				tot.execReports++
-			}
-		}
+		tot.count(p.Events)
 		return nil
 	}); err != nil {
 		t.Fatal(err)

@@ -176,6 +176,26 @@ type totals struct {
 	notional    int64
 }
 
+// count counts one command's events: trades, traded quantity, fees and
+// notional, and the ExecutionReports they make (two per trade).
+func (tot *totals) count(evs []matching.Event) {
+	for i := range evs {
+		ev := &evs[i]
+		switch ev.Kind {
+		case matching.EvTrade:
+			tot.trades++
+			tot.qty += ev.Qty
+			tot.fees += ev.MakerFee + ev.TakerFee
+			tot.notional += ev.Px * ev.Qty
+			tot.execReports += 2
+		case matching.EvAccepted, matching.EvRejected, matching.EvCanceled, matching.EvReplaced,
+			matching.EvRestated, matching.EvExpired, matching.EvTriggered:
+			tot.execReports++
+		}
+		tot.lastSeq = max(tot.lastSeq, ev.Seq)
+	}
+}
+
 func submitAll(t testing.TB, srv *server.Server, g *gen, n int, tot *totals) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -184,23 +204,7 @@ func submitAll(t testing.TB, srv *server.Server, g *gen, n int, tot *totals) {
 	done := make(chan []matching.Event, window)
 	errs := make(chan error, 1)
 	inflight := 0
-	collect := func(evs []matching.Event) {
-		for i := range evs {
-			ev := &evs[i]
-			switch ev.Kind {
-			case matching.EvTrade:
-				tot.trades++
-				tot.qty += ev.Qty
-				tot.fees += ev.MakerFee + ev.TakerFee
-				tot.notional += ev.Px * ev.Qty
-				tot.execReports += 2
-			case matching.EvAccepted, matching.EvRejected, matching.EvCanceled, matching.EvReplaced,
-				matching.EvRestated, matching.EvExpired, matching.EvTriggered:
-				tot.execReports++
-			}
-			tot.lastSeq = max(tot.lastSeq, ev.Seq)
-		}
-	}
+	collect := func(evs []matching.Event) { tot.count(evs) }
 	for i := 0; i < n; i++ {
 		if inflight == window {
 			collect(<-done)
