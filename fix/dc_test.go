@@ -1,7 +1,6 @@
 package fix_test
 
 import (
-	"errors"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/quickfixgo/quickfix/store/file"
 
 	"venue/matching"
-	"venue/sequencer"
 	"venue/server"
 )
 
@@ -214,34 +212,18 @@ func TestDropCopySlowReaderIsCut(t *testing.T) {
 	// FIRM_A (session 1, account 2) rests sells that FIRM_C (session 3,
 	// account 4) takes: each pair is an ack and a fill on FIRM_A's drop copy.
 	const pairs = 15_000
-	done := make(chan sequencer.Result, 2*pairs)
-	submit := func(cmd matching.Command) {
-		for {
-			err := srv.Seq.SubmitAsync(&cmd, func(r sequencer.Result) { done <- r })
-			if err == nil {
-				return
-			}
-			if !errors.Is(err, sequencer.ErrQueueFull) {
-				t.Fatal(err)
-			}
-			time.Sleep(time.Millisecond)
-		}
+	var cmds []matching.Command
+	for i := 0; i < pairs; i++ {
+		cmds = append(cmds, matching.Command{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
+			Side: matching.Sell, Type: matching.Limit, TIF: matching.GTC, Px: 5_900_000, Qty: 10_000,
+			ClOrdID: "s" + strconv.Itoa(i)},
+			matching.Command{Kind: matching.CmdNewOrder, Session: 3, Firm: 3, Account: 4, Symbol: 1,
+				Side: matching.Buy, Type: matching.Limit, TIF: matching.IOC, Px: 5_900_000, Qty: 10_000,
+				ClOrdID: "b" + strconv.Itoa(i)})
 	}
 	start := time.Now()
-	for i := 0; i < pairs; i++ {
-		submit(matching.Command{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
-			Side: matching.Sell, Type: matching.Limit, TIF: matching.GTC, Px: 5_900_000, Qty: 10_000,
-			ClOrdID: "s" + strconv.Itoa(i)})
-		submit(matching.Command{Kind: matching.CmdNewOrder, Session: 3, Firm: 3, Account: 4, Symbol: 1,
-			Side: matching.Buy, Type: matching.Limit, TIF: matching.IOC, Px: 5_900_000, Qty: 10_000,
-			ClOrdID: "b" + strconv.Itoa(i)})
-	}
 	trades := 0
-	for i := 0; i < 2*pairs; i++ {
-		r := <-done
-		if r.Err != nil {
-			t.Fatal(r.Err)
-		}
+	for _, r := range submitAll(t, srv, cmds) {
 		for _, ev := range r.Events {
 			if ev.Kind == matching.EvTrade {
 				trades++

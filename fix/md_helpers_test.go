@@ -2,6 +2,7 @@ package fix_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand"
 	"net"
@@ -559,4 +560,33 @@ func waitForLong(t testing.TB, what string, ok func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// submitAll submits cmds straight to the sequencer as fast as it takes
+// them (waiting a millisecond when its queue is full) and returns their
+// results once every one is durable; a refused command fails the test.
+func submitAll(t testing.TB, srv *server.Server, cmds []matching.Command) []sequencer.Result {
+	t.Helper()
+	done := make(chan sequencer.Result, len(cmds))
+	for i := range cmds {
+		for {
+			err := srv.Seq.SubmitAsync(&cmds[i], func(r sequencer.Result) { done <- r })
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, sequencer.ErrQueueFull) {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	out := make([]sequencer.Result, 0, len(cmds))
+	for range cmds {
+		r := <-done
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 
 	"venue/matching"
 	"venue/refdata"
-	"venue/sequencer"
 	"venue/server"
 )
 
@@ -461,24 +459,6 @@ func TestMDSlowReaderIsCut(t *testing.T) {
 	if st := srv.MD.Stats(); st.Cut != 1 || st.Sessions != 1 {
 		t.Fatalf("stats after the cut: %+v", st)
 	}
-}
-
-func submitAll(t testing.TB, srv *server.Server, cmds []matching.Command) {
-	t.Helper()
-	var wg sync.WaitGroup
-	for i := range cmds {
-		wg.Add(1)
-		for {
-			err := srv.Seq.SubmitAsync(&cmds[i], func(r sequencer.Result) {
-				wg.Done()
-			})
-			if err == nil {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
-	wg.Wait()
 }
 
 // TestMDRawFramesAreValid: the X messages written around a shared,

@@ -2,7 +2,6 @@ package fix_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -20,7 +19,6 @@ import (
 	"venue/config"
 	"venue/matching"
 	"venue/refdata"
-	"venue/sequencer"
 	"venue/server"
 	"venue/spec"
 )
@@ -760,27 +758,7 @@ func TestSlowOrderEntryReaderIsCut(t *testing.T) {
 	// 15,000 IOC orders of FIRM_A's session with nothing to meet: an ack
 	// and a cancel each, 30,000 reports for FIRM_A.
 	const n = 15_000
-	done := make(chan sequencer.Result, n)
-	for i := 0; i < n; i++ {
-		cmd := matching.Command{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
-			Side: matching.Buy, Type: matching.Limit, TIF: matching.IOC, Px: 5_000_000, Qty: 10_000,
-			ClOrdID: "ioc" + strconv.Itoa(i)}
-		for {
-			err := srv.Seq.SubmitAsync(&cmd, func(r sequencer.Result) { done <- r })
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, sequencer.ErrQueueFull) {
-				t.Fatal(err)
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
-	for i := 0; i < n; i++ {
-		if r := <-done; r.Err != nil {
-			t.Fatal(r.Err)
-		}
-	}
+	submitAll(t, srv, iocs("ioc", 0, n))
 	// The other sessions trade as usual, the router not held up by FIRM_A.
 	for i := 0; i < 20; i++ {
 		sell := b.order("2", "0.01", "59000")
@@ -813,27 +791,7 @@ func TestRouterCatchesUpFromJournal(t *testing.T) {
 	const round = 3_000
 	n := 0
 	for r := 0; r < 10 && srv.Seq.Stats().SubscribersDropped == 0; r++ {
-		done := make(chan sequencer.Result, round)
-		for i := 0; i < round; i++ {
-			cmd := matching.Command{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
-				Side: matching.Buy, Type: matching.Limit, TIF: matching.IOC, Px: 5_000_000, Qty: 10_000,
-				ClOrdID: "r" + strconv.Itoa(n+i)}
-			for {
-				err := srv.Seq.SubmitAsync(&cmd, func(r sequencer.Result) { done <- r })
-				if err == nil {
-					break
-				}
-				if !errors.Is(err, sequencer.ErrQueueFull) {
-					t.Fatal(err)
-				}
-				time.Sleep(time.Millisecond)
-			}
-		}
-		for i := 0; i < round; i++ {
-			if r := <-done; r.Err != nil {
-				t.Fatal(r.Err)
-			}
-		}
+		submitAll(t, srv, iocs("r", n, round))
 		n += round
 	}
 	if srv.Seq.Stats().SubscribersDropped == 0 {
@@ -998,4 +956,16 @@ func TestResendFromRingStore(t *testing.T) {
 	if again[17] != ack[17] || again[34] != ack[34] {
 		t.Fatalf("resent report %v, first %v", again, ack)
 	}
+}
+
+// iocs are n IOC buys of FIRM_A's session (1, account 2) far below the
+// market, ClOrdIDs prefix+from.., each an ack and a cancel.
+func iocs(prefix string, from, n int) []matching.Command {
+	out := make([]matching.Command, n)
+	for i := range out {
+		out[i] = matching.Command{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
+			Side: matching.Buy, Type: matching.Limit, TIF: matching.IOC, Px: 5_000_000, Qty: 10_000,
+			ClOrdID: prefix + strconv.Itoa(from+i)}
+	}
+	return out
 }
