@@ -69,16 +69,8 @@ func (s *Store) SetAccount(ctx context.Context, who Actor, name string, ch Accou
 		}
 	}
 	return s.admin(ctx, who, "account.set", name, details, before, func(tx *sql.Tx) (string, error) {
-		var reserved bool
-		err := tx.QueryRowContext(ctx, `SELECT reserved FROM accounts WHERE name = $1`, name).Scan(&reserved)
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", fieldErr("ACCOUNT", name, "unknown account")
-		}
-		if err != nil {
+		if _, err := tradingAccount(ctx, tx, "ACCOUNT", name); err != nil {
 			return "", err
-		}
-		if reserved {
-			return "", fieldErr("ACCOUNT", name, "a reserved account of the venue")
 		}
 		if ch.FeeTier != nil {
 			var exists bool
@@ -89,7 +81,7 @@ func (s *Store) SetAccount(ctx context.Context, who Actor, name string, ch Accou
 				return "", fieldErr("--fee-tier", strconv.Itoa(*ch.FeeTier), "has no fee schedule (venue admin fee-tier set)")
 			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE accounts SET `+strings.Join(sets, ", ")+`, updated_at = now() WHERE name = $1`,
+		_, err := tx.ExecContext(ctx, `UPDATE accounts SET `+strings.Join(sets, ", ")+`, updated_at = now() WHERE name = $1`,
 			append([]any{name}, args...)...)
 		return "ok", err
 	})

@@ -334,6 +334,32 @@ func nextID(ctx context.Context, tx *sql.Tx, table string, min int64) (int64, er
 	return max(id, min), nil
 }
 
+// accountRef is an account as the admin actions check it.
+type accountRef struct {
+	id, firm int64
+	status   string
+}
+
+// tradingAccount reads the account called name, locked for the rest of
+// the transaction; an unknown or reserved (the venue's own) account is a
+// FieldError of flag.
+func tradingAccount(ctx context.Context, tx *sql.Tx, flag, name string) (accountRef, error) {
+	var a accountRef
+	var reserved bool
+	err := tx.QueryRowContext(ctx, `SELECT id, firm_id, status, reserved FROM accounts WHERE name = $1 FOR UPDATE`, name).
+		Scan(&a.id, &a.firm, &a.status, &reserved)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fieldErr(flag, name, "unknown account")
+	}
+	if err != nil {
+		return a, err
+	}
+	if reserved {
+		return a, fieldErr(flag, name, "a reserved account of the venue")
+	}
+	return a, nil
+}
+
 func firmID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM firms WHERE name = $1`, name).Scan(&id)
@@ -415,19 +441,11 @@ func (s *Store) SetAccountStatus(ctx context.Context, who Actor, name, status st
 	}
 	return s.admin(ctx, who, action, name, map[string]any{"status": status}, checkName("ACCOUNT", name),
 		func(tx *sql.Tx) (string, error) {
-			var old string
-			var reserved bool
-			err := tx.QueryRowContext(ctx, `SELECT status, reserved FROM accounts WHERE name = $1 FOR UPDATE`, name).Scan(&old, &reserved)
-			if errors.Is(err, sql.ErrNoRows) {
-				return "", fieldErr("ACCOUNT", name, "unknown account")
-			}
+			a, err := tradingAccount(ctx, tx, "ACCOUNT", name)
 			if err != nil {
 				return "", err
 			}
-			if reserved {
-				return "", fieldErr("ACCOUNT", name, "a reserved account of the venue")
-			}
-			if old == status {
+			if a.status == status {
 				return "ok (already " + status + ")", nil
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE accounts SET status = $2, updated_at = now() WHERE name = $1`, name, status)
@@ -459,20 +477,14 @@ func (s *Store) AddSession(ctx context.Context, who Actor, in SessionInput) (int
 			}
 			var acct sql.NullInt64
 			if in.Kind == "order-entry" {
-				var acctFirm int64
-				var reserved bool
-				var id int64
-				err := tx.QueryRowContext(ctx, `SELECT id, firm_id, reserved FROM accounts WHERE name = $1`, in.Account).Scan(&id, &acctFirm, &reserved)
-				if errors.Is(err, sql.ErrNoRows) {
-					return "", fieldErr("--account", in.Account, "unknown account")
-				}
+				a, err := tradingAccount(ctx, tx, "--account", in.Account)
 				if err != nil {
 					return "", err
 				}
-				if acctFirm != firm || reserved {
+				if a.firm != firm {
 					return "", fieldErr("--account", in.Account, "not an account of firm %s", in.Firm)
 				}
-				acct = sql.NullInt64{Int64: id, Valid: true}
+				acct = sql.NullInt64{Int64: a.id, Valid: true}
 			}
 			if id, err = nextID(ctx, tx, "fix_sessions", 1); err != nil {
 				return "", err
@@ -558,17 +570,12 @@ func (s *Store) SetSessionAccount(ctx context.Context, who Actor, comp, account 
 			if kind != "order-entry" {
 				return "", fieldErr("--comp-id", comp, "a %s session places no orders", kind)
 			}
-			var acctID, acctFirm int64
-			var reserved bool
-			err = tx.QueryRowContext(ctx, `SELECT id, firm_id, reserved FROM accounts WHERE name = $1`, account).
-				Scan(&acctID, &acctFirm, &reserved)
-			if errors.Is(err, sql.ErrNoRows) {
-				return "", fieldErr("--account", account, "unknown account")
-			}
+			a, err := tradingAccount(ctx, tx, "--account", account)
 			if err != nil {
 				return "", err
 			}
-			if acctFirm != firm || reserved {
+			acctID := a.id
+			if a.firm != firm {
 				return "", fieldErr("--account", account, "not an account of the session's firm")
 			}
 			if !grant && def.Valid && def.Int64 == acctID {

@@ -188,6 +188,23 @@ func TestAdminRefusesBadInput(t *testing.T) {
 			_, err := st.AddSession(ctx, who, sess(func(in *backoffice.SessionInput) { in.Account = "FIRM_B" }))
 			return err
 		}, "--account FIRM_B: not an account of firm FIRM_A"},
+		{"session fee account", func() error {
+			_, err := st.AddSession(ctx, who, sess(func(in *backoffice.SessionInput) { in.Account = "FEES" }))
+			return err
+		}, "--account FEES: a reserved account of the venue"},
+		{"grant the fee account", func() error {
+			_, err := st.SetSessionAccount(ctx, who, "FIRM_A", "FEES", true)
+			return err
+		}, "--account FEES: a reserved account of the venue"},
+		{"grant another firm's account", func() error {
+			_, err := st.SetSessionAccount(ctx, who, "FIRM_A", "FIRM_B", true)
+			return err
+		}, "--account FIRM_B: not an account of the session's firm"},
+		{"set the fee account", func() error {
+			stp := "O"
+			_, err := st.SetAccount(ctx, who, "FEES", backoffice.AccountChanges{STP: &stp})
+			return err
+		}, "ACCOUNT FEES: a reserved account of the venue"},
 		{"session no account", func() error {
 			_, err := st.AddSession(ctx, who, sess(func(in *backoffice.SessionInput) { in.Account = "" }))
 			return err
