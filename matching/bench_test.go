@@ -292,8 +292,8 @@ func BenchmarkRestingOrderMemory(b *testing.B) {
 		heap := float64(after.HeapAlloc - before.HeapAlloc)
 		b.ReportMetric(heap/1e6, "bytes/order")
 		b.ReportMetric(heap/(1<<20), "MiB/1M-orders")
-		if len(e.orders) != 1_000_000 {
-			b.Fatalf("%d orders rest, want 1000000", len(e.orders))
+		if e.orders.len() != 1_000_000 {
+			b.Fatalf("%d orders rest, want 1000000", e.orders.len())
 		}
 	}
 }

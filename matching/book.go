@@ -1,6 +1,9 @@
 package matching
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // symbol is one order book with its stops and reference price.
 type symbol struct {
@@ -11,6 +14,9 @@ type symbol struct {
 	// bids ascending and asks descending by price, so the best level of
 	// either side is the last element and touching it moves nothing.
 	bids, asks []*level
+	// the prices of bids and asks, element for element: the binary search
+	// for a level reads this array instead of one level struct per step.
+	bidPx, askPx []int64
 	// untriggered stops: buys by StopPx ascending, sells by StopPx
 	// descending, ties by OrderID; the triggered ones are a prefix.
 	buyStops, sellStops []*order
@@ -55,6 +61,20 @@ func (s *symbol) side(sd Side) *[]*level {
 	return &s.asks
 }
 
+func (s *symbol) prices(sd Side) *[]int64 {
+	if sd == Buy {
+		return &s.bidPx
+	}
+	return &s.askPx
+}
+
+// insertLevel puts l at index i of side sd.
+func (s *symbol) insertLevel(sd Side, i int, l *level) {
+	levels, pxs := s.side(sd), s.prices(sd)
+	*levels = slices.Insert(*levels, i, l)
+	*pxs = slices.Insert(*pxs, i, l.px)
+}
+
 // better reports whether price a is better than b for side sd.
 func better(sd Side, a, b int64) bool {
 	if sd == Buy {
@@ -82,14 +102,31 @@ func best(levels []*level) *level {
 	return nil
 }
 
-// findLevel returns the index where a level at px is or would go in a side
-// sorted worst-first.
-func findLevel(levels []*level, sd Side, px int64) int {
-	// worst-first: for bids ascending, for asks descending.
+// findLevel returns the index where a level at px is or would go in the
+// prices of a side, sorted worst-first: for bids ascending, for asks
+// descending.
+func findLevel(pxs []int64, sd Side, px int64) int {
+	lo, hi := 0, len(pxs)
 	if sd == Buy {
-		return sort.Search(len(levels), func(i int) bool { return levels[i].px >= px })
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if pxs[m] >= px {
+				hi = m
+			} else {
+				lo = m + 1
+			}
+		}
+		return lo
 	}
-	return sort.Search(len(levels), func(i int) bool { return levels[i].px <= px })
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if pxs[m] <= px {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return lo
 }
 
 func (e *Engine) newLevel(px int64) *level {
@@ -112,14 +149,12 @@ func (e *Engine) rest(s *symbol, o *order) {
 	if n > 0 && (*levels)[n-1].px == px {
 		l = (*levels)[n-1]
 	} else {
-		i := findLevel(*levels, o.v.Side, px)
+		i := findLevel(*s.prices(o.v.Side), o.v.Side, px)
 		if i < n && (*levels)[i].px == px {
 			l = (*levels)[i]
 		} else {
 			l = e.newLevel(px)
-			*levels = append(*levels, nil)
-			copy((*levels)[i+1:], (*levels)[i:])
-			(*levels)[i] = l
+			s.insertLevel(o.v.Side, i, l)
 		}
 	}
 	e.nextPrio++
@@ -163,15 +198,16 @@ func (e *Engine) unlink(s *symbol, o *order) *level {
 // dropLevel removes an empty level from its side. The level struct stays
 // readable (px, qty 0) until the next newLevel, long enough to emit it.
 func (e *Engine) dropLevel(s *symbol, sd Side, l *level) {
-	levels := s.side(sd)
+	levels, pxs := s.side(sd), s.prices(sd)
 	n := len(*levels)
 	i := n - 1
 	if (*levels)[i] != l {
-		i = findLevel(*levels, sd, l.px)
+		i = findLevel(*pxs, sd, l.px)
 	}
 	copy((*levels)[i:], (*levels)[i+1:])
 	(*levels)[n-1] = nil
 	*levels = (*levels)[:n-1]
+	*pxs = slices.Delete(*pxs, i, i+1)
 	l.next = e.freeLvl
 	e.freeLvl = l
 }

@@ -87,7 +87,7 @@ func (e *Engine) activate(s *symbol, o *order) {
 func (e *Engine) expireGTD(now int64) {
 	for len(e.gtd) > 0 && e.gtd[0].at <= now {
 		x := e.gtd.pop()
-		o := e.orders[x.id]
+		o := e.orders.get(x.id)
 		if o == nil {
 			continue
 		}
@@ -100,7 +100,7 @@ func (e *Engine) expireGTD(now int64) {
 // when the order is known but done.
 func (e *Engine) find(cmd *Command) (*order, OrderID, Reason) {
 	if cmd.OrderID != 0 {
-		if o := e.orders[cmd.OrderID]; o != nil {
+		if o := e.orders.get(cmd.OrderID); o != nil {
 			if (cmd.OrigClOrdID == "" || cmd.OrigClOrdID == o.v.ClOrdID) && (cmd.Firm == 0 || o.firm == cmd.Firm) {
 				return o, o.v.ID, ReasonNone
 			}
@@ -117,7 +117,7 @@ func (e *Engine) find(cmd *Command) (*order, OrderID, Reason) {
 	if !ok {
 		return nil, 0, CxlUnknownOrder
 	}
-	o := e.orders[id]
+	o := e.orders.get(id)
 	if o == nil {
 		return nil, id, CxlTooLate
 	}
@@ -144,19 +144,34 @@ func (e *Engine) rejectCxl(cmd *Command, o *order, id OrderID, r Reason) {
 }
 
 // renameFor records the request's ClOrdID and moves the order's ids on.
+// The ClOrdID goes where dupClOrdID found its slot empty.
 func (e *Engine) renameFor(cmd *Command, o *order) {
 	o.v.OrigClOrdID = o.v.ClOrdID
 	if cmd.ClOrdID != "" {
-		e.clOrdIDs.put(clKey{cmd.Session, cmd.ClOrdID}, o.v.ID)
+		k := clKey{cmd.Session, cmd.ClOrdID}
+		if p := &e.clFree; p.valid && p.key == k {
+			e.clOrdIDs.insertAt(p.slot, p.hash, k, o.v.ID)
+		} else {
+			e.clOrdIDs.put(k, o.v.ID)
+		}
 		o.v.ClOrdID = cmd.ClOrdID
 	}
+	e.clFree.valid = false
 }
 
+// dupClOrdID reports whether the request's ClOrdID is already the day's;
+// when it is not, it remembers the empty slot for renameFor, so a cancel
+// or replace probes the index once.
 func (e *Engine) dupClOrdID(cmd *Command) bool {
+	e.clFree.valid = false
 	if cmd.ClOrdID == "" {
 		return false
 	}
-	_, dup := e.clOrdIDs.get(clKey{cmd.Session, cmd.ClOrdID})
+	k := clKey{cmd.Session, cmd.ClOrdID}
+	slot, h, dup := e.clOrdIDs.lookup(k)
+	if !dup {
+		e.clFree = clFree{valid: true, key: k, slot: slot, hash: h}
+	}
 	return dup
 }
 
@@ -299,11 +314,11 @@ func (e *Engine) checkReplace(cmd *Command, o *order) Reason {
 // ascending OrderID.
 func (e *Engine) liveOrders(keep func(*order) bool) []*order {
 	out := e.scratch[:0]
-	for _, o := range e.orders {
+	e.orders.each(func(o *order) {
 		if keep(o) {
 			out = append(out, o)
 		}
-	}
+	})
 	slices.SortFunc(out, func(a, b *order) int { return cmpID(a.v.ID, b.v.ID) })
 	e.scratch = out
 	return out

@@ -3,45 +3,49 @@ package matching
 import "hash/maphash"
 
 // clIndex is the day's ClOrdID index: (session, ClOrdID) → OrderID. It
-// only grows during a day and is emptied whole at NewDay, so it is an
-// open-addressing table with linear probing and no deletions: a lookup
-// that misses stops at the empty slot where the insert will go, so the
-// usual check-then-insert of a new ClOrdID touches memory once. Built-in
-// maps cost two probes of a table far larger than the cache.
+// only grows during a day and is emptied whole at NewDay.
+//
+// Every new order and every cancel or replace probes it with a ClOrdID it
+// has never seen, so the probe of a miss is what costs: a random slot of a
+// table far larger than the cache. The probe therefore reads only fps, a
+// 16-bit fingerprint per slot (1 MiB for a day of 250,000 ids, against 20
+// MiB of full keys, and no pointer for the collector to scan); the key and
+// its order id sit at the same position of ents, which a probe reads only
+// when the fingerprint matches: for a ClOrdID not in the table, about once
+// in 40,000 lookups. Linear probing, no deletions: a lookup that misses
+// stops at the empty slot where the insert will go.
 type clIndex struct {
-	slots []clSlot
-	n     int
-	seed  maphash.Seed
+	fps  []uint16 // 0: empty
+	ents []clEntry
+	n    int
+	seed maphash.Seed
 }
 
-type clSlot struct {
-	hash uint64 // 0: empty
-	id   OrderID
-	key  clKey
+type clEntry struct {
+	key clKey
+	id  OrderID
 }
 
 func newClIndex() clIndex {
-	return clIndex{slots: make([]clSlot, 1024), seed: maphash.MakeSeed()}
+	return clIndex{fps: make([]uint16, 1024), ents: make([]clEntry, 1024), seed: maphash.MakeSeed()}
 }
 
 func (x *clIndex) hash(k clKey) uint64 {
-	h := maphash.String(x.seed, k.id) ^ (uint64(k.session) * 0x9E3779B97F4A7C15)
-	if h == 0 {
-		h = 1
-	}
-	return h
+	return maphash.String(x.seed, k.id) ^ (uint64(k.session) * 0x9E3779B97F4A7C15)
 }
+
+// fingerprint is the slot's tag for hash h: its top 16 bits, never 0.
+func fingerprint(h uint64) uint16 { return max(uint16(h>>48), 1) }
 
 // probe returns the slot holding k, or the empty slot where k would go.
 func (x *clIndex) probe(k clKey, h uint64) int {
-	mask := len(x.slots) - 1
-	i := int(h) & mask
-	for {
-		s := &x.slots[i]
-		if s.hash == 0 || (s.hash == h && s.key == k) {
+	mask := len(x.fps) - 1
+	fp := fingerprint(h)
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		f := x.fps[i]
+		if f == 0 || (f == fp && x.ents[i].key == k) {
 			return i
 		}
-		i = (i + 1) & mask
 	}
 }
 
@@ -49,51 +53,59 @@ func (x *clIndex) probe(k clKey, h uint64) int {
 func (x *clIndex) lookup(k clKey) (slot int, h uint64, found bool) {
 	h = x.hash(k)
 	slot = x.probe(k, h)
-	return slot, h, x.slots[slot].hash != 0
+	return slot, h, x.fps[slot] != 0
 }
 
 // insertAt stores a key that lookup did not find, at the slot it
 // returned, unless the table must grow first.
 func (x *clIndex) insertAt(slot int, h uint64, k clKey, id OrderID) {
-	if 2*(x.n+1) > len(x.slots) {
+	if 2*(x.n+1) > len(x.fps) {
 		x.grow()
 		slot = x.probe(k, h)
 	}
 	x.n++
-	x.slots[slot] = clSlot{hash: h, id: id, key: k}
+	x.fps[slot] = fingerprint(h)
+	x.ents[slot] = clEntry{key: k, id: id}
 }
 
 func (x *clIndex) get(k clKey) (OrderID, bool) {
-	s := &x.slots[x.probe(k, x.hash(k))]
-	return s.id, s.hash != 0
+	i := x.probe(k, x.hash(k))
+	return x.ents[i].id, x.fps[i] != 0
 }
 
 // put maps k to id, replacing any earlier mapping.
 func (x *clIndex) put(k clKey, id OrderID) {
-	if 2*(x.n+1) > len(x.slots) {
-		x.grow()
+	slot, h, found := x.lookup(k)
+	if found {
+		x.ents[slot].id = id
+		return
 	}
-	h := x.hash(k)
-	s := &x.slots[x.probe(k, h)]
-	if s.hash == 0 {
-		x.n++
-	}
-	*s = clSlot{hash: h, id: id, key: k}
+	x.insertAt(slot, h, k, id)
 }
 
 func (x *clIndex) grow() {
-	old := x.slots
-	x.slots = make([]clSlot, 2*len(old))
-	for _, s := range old {
-		if s.hash != 0 {
-			x.slots[x.probe(s.key, s.hash)] = s
+	fps, ents := x.fps, x.ents
+	x.fps = make([]uint16, 2*len(fps))
+	x.ents = make([]clEntry, 2*len(ents))
+	mask := len(x.fps) - 1
+	for j, f := range fps {
+		if f == 0 {
+			continue
 		}
+		h := x.hash(ents[j].key)
+		i := int(h) & mask
+		for x.fps[i] != 0 {
+			i = (i + 1) & mask
+		}
+		x.fps[i] = f
+		x.ents[i] = ents[j]
 	}
 }
 
 // reset forgets every entry and keeps the table's size for the next day.
 func (x *clIndex) reset() {
-	clear(x.slots)
+	clear(x.fps)
+	clear(x.ents) // let the day's ClOrdID strings go
 	x.n = 0
 }
 
@@ -102,9 +114,9 @@ func (x *clIndex) len() int { return x.n }
 // each calls f for every entry, in table order (not deterministic across
 // processes: callers sort).
 func (x *clIndex) each(f func(clKey, OrderID)) {
-	for _, s := range x.slots {
-		if s.hash != 0 {
-			f(s.key, s.id)
+	for i, fp := range x.fps {
+		if fp != 0 {
+			f(x.ents[i].key, x.ents[i].id)
 		}
 	}
 }

@@ -15,7 +15,7 @@ type Engine struct {
 	symList  []*symbol // ascending ID, for deterministic iteration
 	accounts []*account
 	feeTiers [MaxFeeTiers]feeTier
-	orders   map[OrderID]*order
+	orders   orderIndex
 	clOrdIDs clIndex
 	balKeys  map[string]*balKey
 	gtd      gtdHeap
@@ -31,6 +31,16 @@ type Engine struct {
 	freeLvl  *level
 	scratch  []*order
 	matching *level // the level an aggressor is matching against
+	clFree   clFree // the empty ClOrdID slot dupClOrdID found, until renameFor
+}
+
+// clFree is where a request's new ClOrdID goes in the index, found by the
+// duplicate check; valid only until the index next changes.
+type clFree struct {
+	valid bool
+	key   clKey
+	slot  int
+	hash  uint64
 }
 
 type feeTier struct{ makerPpm, takerPpm int64 }
@@ -71,7 +81,7 @@ type balKey struct {
 func New() *Engine {
 	e := &Engine{
 		symbols:     make(map[SymbolID]*symbol),
-		orders:      make(map[OrderID]*order),
+		orders:      newOrderIndex(),
 		clOrdIDs:    newClIndex(),
 		balKeys:     make(map[string]*balKey),
 		nextOrderID: 1,
@@ -89,6 +99,7 @@ func New() *Engine {
 func (e *Engine) Apply(cmd *Command) []Event {
 	e.cmd = cmd
 	e.events = e.events[:0]
+	e.clFree.valid = false
 	e.expireGTD(cmd.Time)
 	switch cmd.Kind {
 	case CmdNewOrder:

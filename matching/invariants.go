@@ -11,7 +11,7 @@ import (
 // balances conserved per asset and never negative. It is O(state): tests
 // call it after every command, the venue after recovery.
 func (e *Engine) CheckInvariants() error {
-	live := make(map[OrderID]bool, len(e.orders))
+	live := make(map[OrderID]bool, e.orders.len())
 	var held [][MaxAssets]int64 = make([][MaxAssets]int64, len(e.accounts))
 	liveCount := make([]int32, len(e.accounts))
 	checkOrder := func(s *symbol, o *order) error {
@@ -19,7 +19,7 @@ func (e *Engine) CheckInvariants() error {
 			return fmt.Errorf("order %d appears twice", o.v.ID)
 		}
 		live[o.v.ID] = true
-		if e.orders[o.v.ID] != o {
+		if e.orders.get(o.v.ID) != o {
 			return fmt.Errorf("order %d in book or stops but not in the order map", o.v.ID)
 		}
 		if o.v.Symbol != s.spec.ID {
@@ -45,7 +45,13 @@ func (e *Engine) CheckInvariants() error {
 	for _, s := range e.symList {
 		for _, sd := range []Side{Buy, Sell} {
 			levels := *s.side(sd)
+			if pxs := *s.prices(sd); len(pxs) != len(levels) {
+				return fmt.Errorf("symbol %d side %d: %d prices for %d levels", s.spec.ID, sd, len(pxs), len(levels))
+			}
 			for i, l := range levels {
+				if (*s.prices(sd))[i] != l.px {
+					return fmt.Errorf("symbol %d side %d: price %d at index %d for level %d", s.spec.ID, sd, (*s.prices(sd))[i], i, l.px)
+				}
 				if i > 0 && !better(sd, l.px, levels[i-1].px) {
 					return fmt.Errorf("symbol %d side %d: levels out of order at %d", s.spec.ID, sd, l.px)
 				}
@@ -94,8 +100,8 @@ func (e *Engine) CheckInvariants() error {
 			}
 		}
 	}
-	if len(live) != len(e.orders) {
-		return fmt.Errorf("%d orders in the map, %d in books and stops", len(e.orders), len(live))
+	if len(live) != e.orders.len() {
+		return fmt.Errorf("%d orders in the map, %d in books and stops", e.orders.len(), len(live))
 	}
 	for _, k := range e.balKeys {
 		if k.kind == balHold && k.state == holdOpen {

@@ -239,7 +239,7 @@ func (e *Engine) newOrder(cmd *Command) {
 	o.need = need
 	a.bal[e.holdAsset(s, o)].held += need
 	a.live++
-	e.orders[o.v.ID] = o
+	e.orders.put(o)
 	if cmd.ClOrdID != "" {
 		e.clOrdIDs.insertAt(clSlot, clHash, clKey{cmd.Session, cmd.ClOrdID}, o.v.ID)
 	}
@@ -580,7 +580,7 @@ func (e *Engine) retire(s *symbol, o *order) {
 	a.bal[e.holdAsset(s, o)].held -= o.need
 	o.need = 0
 	a.live--
-	delete(e.orders, o.v.ID)
+	e.orders.del(o.v.ID)
 	e.freeOrder(o)
 }
 

@@ -255,11 +255,11 @@ func (r *snapReader) order(e *Engine, s *symbol) *order {
 	if r.err != nil {
 		return nil
 	}
-	if e.account(v.Account) == nil || (v.Side != Buy && v.Side != Sell) || e.orders[v.ID] != nil {
+	if v.ID == 0 || e.account(v.Account) == nil || (v.Side != Buy && v.Side != Sell) || e.orders.get(v.ID) != nil {
 		r.fail("order")
 		return nil
 	}
-	e.orders[v.ID] = o
+	e.orders.put(o)
 	e.accounts[v.Account].live++
 	if v.TIF == GTD {
 		e.gtd.push(gtdEntry{at: v.ExpireTime, id: v.ID})
@@ -358,7 +358,7 @@ func (e *Engine) restore(b []byte) error {
 					l := best(*s.side(sd))
 					if l == nil || better(sd, o.v.Px, l.px) {
 						l = e.newLevel(o.v.Px)
-						*s.side(sd) = append(*s.side(sd), l)
+						s.insertLevel(sd, len(*s.side(sd)), l)
 					} else if l.px != o.v.Px {
 						return fmt.Errorf("%w: levels out of order at order %d", errSnapshot, o.v.ID)
 					}

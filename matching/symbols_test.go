@@ -146,7 +146,7 @@ func TestOffTickAndOffStepRejected(t *testing.T) {
 		if evs := repl(eurPx(55_000), 20_070); evs[0].Kind != EvCancelRejected || evs[0].Reason != RejBadQty {
 			t.Fatalf("replace off the step: %s", dump(evs))
 		}
-		o := h.e.orders[id].v
+		o := h.e.orders.get(id).v
 		if o.Px != eurPx(55_000) || o.Qty != 20_000 {
 			t.Fatalf("a refused replace changed the order: %+v", o)
 		}
@@ -231,7 +231,7 @@ func TestMassCancel(t *testing.T) {
 				gone[ev.Order.ID] = true
 			}
 			for _, id := range ids {
-				if _, live := h.e.orders[id]; live == gone[id] {
+				if live := h.e.orders.get(id) != nil; live == gone[id] {
 					t.Fatalf("order %d: live %v after mass cancel, canceled %v", id, live, gone[id])
 				}
 			}

@@ -1,6 +1,6 @@
 package matching
 
-import "sort"
+import "slices"
 
 // Read-only views of the engine for the gateways and operators. They read
 // the state without changing it; like Apply they are not safe for
@@ -46,13 +46,11 @@ func (e *Engine) Balance(id AccountID, asset AssetID) (total, held int64) {
 // OpenOrders calls f with every working order (resting, and untriggered
 // stops) in OrderID order.
 func (e *Engine) OpenOrders(f func(OrderView)) {
-	ids := make([]OrderID, 0, len(e.orders))
-	for id := range e.orders {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		f(e.orders[id].v)
+	live := make([]*order, 0, e.orders.len())
+	e.orders.each(func(o *order) { live = append(live, o) })
+	slices.SortFunc(live, func(a, b *order) int { return cmpID(a.v.ID, b.v.ID) })
+	for _, o := range live {
+		f(o.v)
 	}
 }
 

@@ -1,0 +1,121 @@
+package matching
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestOrderIndexAgainstMap drives the order index and a built-in map with
+// the same random puts and deletes, over ids that are sequential, sparse,
+// and chosen to share home slots, and checks after every step that both
+// agree on every id ever used.
+func TestOrderIndexAgainstMap(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		r := rand.New(rand.NewPCG(seed, 7))
+		x := newOrderIndex()
+		ref := map[OrderID]*order{}
+		var used []OrderID
+		next := OrderID(1)
+		for step := range 20_000 {
+			if r.IntN(3) > 0 || len(ref) == 0 {
+				var id OrderID
+				switch r.IntN(3) {
+				case 0:
+					id = next
+					next++
+				case 1: // the ring slot of a later id
+					id = next + orderRing*OrderID(1+r.IntN(4))
+				default:
+					id = OrderID(1 + r.Uint64N(1<<40))
+				}
+				if ref[id] != nil {
+					continue
+				}
+				o := &order{v: OrderView{ID: id}}
+				x.put(o)
+				ref[id] = o
+				used = append(used, id)
+			} else {
+				id := used[r.IntN(len(used))]
+				x.del(id)
+				delete(ref, id)
+			}
+			if x.len() != len(ref) {
+				t.Fatalf("seed %d step %d: len %d, want %d", seed, step, x.len(), len(ref))
+			}
+			if step%97 == 0 || step > 19_000 {
+				for _, id := range used {
+					if got := x.get(id); got != ref[id] {
+						t.Fatalf("seed %d step %d: get(%d) = %p, want %p", seed, step, id, got, ref[id])
+					}
+				}
+			}
+		}
+		n := 0
+		x.each(func(o *order) {
+			n++
+			if ref[o.v.ID] != o {
+				t.Fatalf("seed %d: each gave %d, not live", seed, o.v.ID)
+			}
+		})
+		if n != len(ref) {
+			t.Fatalf("seed %d: each gave %d orders, want %d", seed, n, len(ref))
+		}
+	}
+}
+
+// TestClIndexAgainstMap does the same for the ClOrdID index, with keys
+// that differ only by session or by one character, and a NewDay reset.
+func TestClIndexAgainstMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 9))
+	x := newClIndex()
+	ref := map[clKey]OrderID{}
+	var keys []clKey
+	for step := range 30_000 {
+		if step == 15_000 {
+			x.reset()
+			clear(ref)
+		}
+		k := clKey{SessionID(1 + r.IntN(3)), fmt.Sprintf("C%d", r.IntN(12_000))}
+		id := OrderID(1 + r.IntN(1000))
+		keys = append(keys, k)
+		switch r.IntN(3) {
+		case 0:
+			x.put(k, id)
+			ref[k] = id
+		default:
+			slot, h, found := x.lookup(k)
+			_, want := ref[k]
+			if found != want {
+				t.Fatalf("step %d: lookup(%v) found %v, want %v", step, k, found, want)
+			}
+			if !found {
+				x.insertAt(slot, h, k, id)
+				ref[k] = id
+			}
+		}
+		if x.len() != len(ref) {
+			t.Fatalf("step %d: len %d, want %d", step, x.len(), len(ref))
+		}
+		if step%101 == 0 {
+			for _, k := range keys {
+				got, ok := x.get(k)
+				want, wok := ref[k]
+				if ok != wok || got != want {
+					t.Fatalf("step %d: get(%v) = %d %v, want %d %v", step, k, got, ok, want, wok)
+				}
+			}
+		}
+	}
+	n := 0
+	x.each(func(k clKey, id OrderID) {
+		n++
+		if ref[k] != id {
+			t.Fatalf("each: %v -> %d, want %d", k, id, ref[k])
+		}
+	})
+	if n != len(ref) {
+		t.Fatalf("each gave %d, want %d", n, len(ref))
+	}
+}
