@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // TestOrderIndexAgainstMap drives the order index and a built-in map with
@@ -117,5 +118,17 @@ func TestClIndexAgainstMap(t *testing.T) {
 	})
 	if n != len(ref) {
 		t.Fatalf("each gave %d, want %d", n, len(ref))
+	}
+}
+
+// TestHotStructSizes guards the layout the engine's speed depends on: an
+// added field that pads OrderView past two cache lines, or the order past
+// its 208-byte size class, shows here before it shows in a benchmark.
+func TestHotStructSizes(t *testing.T) {
+	if n := unsafe.Sizeof(OrderView{}); n > 128 {
+		t.Errorf("OrderView is %d bytes, want at most 128", n)
+	}
+	if n := unsafe.Sizeof(order{}); n > 208 {
+		t.Errorf("order is %d bytes, want at most 208", n)
 	}
 }

@@ -8,15 +8,19 @@ import (
 const maxInt64 = math.MaxInt64
 
 // order is a live order. v is exactly what events report.
+//
+// Its fields are laid out without padding (OrderView in 128 bytes, the
+// whole in 208, a size class of its own): the engine is bound by memory
+// latency, and every event copies v out of the order's cache lines.
 type order struct {
 	v        OrderView
 	firm     FirmID
+	stopping bool  // untriggered stop
 	limit    int64 // working limit while it matches or rests
 	holdPx   int64 // buys: the price the hold is computed at
 	makerPpm int64
 	takerPpm int64
 	need     int64  // what it holds now, in the asset of holdAsset
-	stopping bool   // untriggered stop
 	prio     uint64 // time priority on its level: smaller is earlier
 
 	level      *level

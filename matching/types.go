@@ -225,6 +225,8 @@ type OrderView struct {
 	TIF         TIF
 	STP         STPMode // resolved: never STPDefault
 	PostOnly    bool
+	Status      OrdStatus
+	Triggered   bool  // a stop that has triggered and now works as market/limit
 	Px          int64 // limit price (0 for market; the band limit once it works)
 	StopPx      int64
 	Qty         int64
@@ -232,9 +234,7 @@ type OrderView struct {
 	Leaves      int64 // Qty - Cum while working; 0 when done
 	Notional    int64 // sum of fill price × fill qty, for AvgPx = Notional / Cum
 	Fees        int64 // sum of fees charged, quote units
-	Status      OrdStatus
 	ExpireTime  int64
-	Triggered   bool // a stop that has triggered and now works as market/limit
 }
 
 // EventKind says what happened.
