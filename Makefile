@@ -19,7 +19,7 @@ BENCH_PKGS := ./matching/... ./journal/... ./sequencer/... ./fix/... ./loadtest/
 FUZZ_PKGS  := ./matching/... ./journal/... ./fix/... ./loadtest/... ./refdata/... ./backoffice/... ./server/...
 
 .DEFAULT_GOAL := build
-.PHONY: deps build test bench crash hostile demo lint fuzz
+.PHONY: deps build test bench engine-ab crash hostile demo lint fuzz
 
 # deps: Go modules, btcd and btcctl (regtest node for custody tests),
 # staticcheck, a PostgreSQL answering on 127.0.0.1:5432, and g++ with
@@ -40,6 +40,13 @@ test:
 # bench: packages without benchmarks (or not written yet) are skipped.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCH_PKGS)
+
+# engine-ab: the working tree's matching engine against BASE's (a git
+# revision), in one process, on the same flow: the paired ratio is the
+# figure to trust on a noisy machine. make engine-ab BASE=HEAD~1
+BASE ?= HEAD
+engine-ab:
+	scripts/engine-ab.sh $(BASE) -rounds 12
 
 # crash: the long crash-recovery test of the sequencer (minutes; not in `make test`).
 crash:

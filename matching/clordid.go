@@ -8,23 +8,28 @@ import "hash/maphash"
 // Every new order and every cancel or replace probes it with a ClOrdID it
 // has never seen, then adds it, and the engine is bound by memory latency
 // (see BENCHMARKS.md), so the layout is about cache misses:
-//   - a probe reads only fps, a 16-bit fingerprint per slot: 1 MiB for a
-//     day of 250,000 ids, against 20 MiB of full keys;
+//   - a probe reads, and an insert writes, only slots: one uint32 per
+//     slot, the position of the slot's entry in its low bits and a
+//     fingerprint of the key's hash in the rest. 2 MiB for a day of
+//     250,000 ids, against 20 MiB of full keys, and no pointer for the
+//     collector to scan;
 //   - the keys and their order ids are appended to ents in arrival order,
-//     so adding one writes the cache line the previous one wrote; a
-//     random write into a table of keys cost 200 ns a command (measured);
-//   - pos, the entry of each slot (2 MiB), is read only when the
-//     fingerprint matches: for a ClOrdID not in the table, about once in
-//     40,000 lookups.
+//     so adding one writes the cache line the previous one wrote (a
+//     random write into a table of keys cost 200 ns a command, measured);
+//     a probe reads an entry only when the fingerprint matches.
 //
-// fps and pos hold no pointer, so the collector never scans them. Linear
-// probing, no deletions: a lookup that misses stops at the empty slot
-// where the insert will go.
+// With 2^b slots, at most half full, a position takes b-1 bits and the
+// fingerprint the other 33-b: 14 bits at 2^19 slots, so a lookup of a new
+// ClOrdID reads a stray entry about once in 10,000. At 2^28 slots (134
+// million ids a day) it is 5 bits: still correct, more stray reads. The
+// table cannot pass 2^32 slots. Linear probing, no deletions: a lookup
+// that misses stops at the empty slot where the insert will go.
 type clIndex struct {
-	fps  []uint16 // 0: empty
-	pos  []uint32 // index into ents of the slot's key
-	ents []clEntry
-	seed maphash.Seed
+	slots  []uint32 // 0: empty; else fingerprint<<posBits | entry position
+	ents   []clEntry
+	bits   uint // log2(len(slots))
+	seed   maphash.Seed
+	fpMask uint32 // the fingerprint bits of a slot
 }
 
 type clEntry struct {
@@ -33,23 +38,39 @@ type clEntry struct {
 }
 
 func newClIndex() clIndex {
-	return clIndex{fps: make([]uint16, 1024), pos: make([]uint32, 1024), seed: maphash.MakeSeed()}
+	x := clIndex{seed: maphash.MakeSeed()}
+	x.size(10)
+	return x
+}
+
+// size makes the slots 2^bits, empty.
+func (x *clIndex) size(bits uint) {
+	x.slots = make([]uint32, 1<<bits)
+	x.bits = bits
+	x.fpMask = ^uint32(0) << (bits - 1)
 }
 
 func (x *clIndex) hash(k clKey) uint64 {
 	return maphash.String(x.seed, k.id) ^ (uint64(k.session) * 0x9E3779B97F4A7C15)
 }
 
-// fingerprint is the slot's tag for hash h: its top 16 bits, never 0.
-func fingerprint(h uint64) uint16 { return max(uint16(h>>48), 1) }
+// tag is the fingerprint of hash h in a slot's fingerprint bits, never 0:
+// the top bits of h (the slot position comes from the low ones).
+func (x *clIndex) tag(h uint64) uint32 {
+	t := uint32(h>>32) & x.fpMask
+	if t == 0 {
+		t = 1 << (x.bits - 1)
+	}
+	return t
+}
 
 // probe returns the slot holding k, or the empty slot where k would go.
 func (x *clIndex) probe(k clKey, h uint64) int {
-	mask := len(x.fps) - 1
-	fp := fingerprint(h)
+	mask := len(x.slots) - 1
+	t := x.tag(h)
 	for i := int(h) & mask; ; i = (i + 1) & mask {
-		f := x.fps[i]
-		if f == 0 || (f == fp && x.ents[x.pos[i]].key == k) {
+		s := x.slots[i]
+		if s == 0 || (s&x.fpMask == t && x.ents[s&^x.fpMask].key == k) {
 			return i
 		}
 	}
@@ -59,35 +80,33 @@ func (x *clIndex) probe(k clKey, h uint64) int {
 func (x *clIndex) lookup(k clKey) (slot int, h uint64, found bool) {
 	h = x.hash(k)
 	slot = x.probe(k, h)
-	return slot, h, x.fps[slot] != 0
+	return slot, h, x.slots[slot] != 0
 }
 
 // insertAt stores a key that lookup did not find, at the slot it
-// returned, unless the table must grow first. (A day would need 2^32
-// ClOrdIDs, a 64 GiB table of keys, to overflow pos.)
+// returned, unless the table must grow first.
 func (x *clIndex) insertAt(slot int, h uint64, k clKey, id OrderID) {
-	if 2*(len(x.ents)+1) > len(x.fps) {
+	if 2*(len(x.ents)+1) > len(x.slots) {
 		x.grow()
 		slot = x.probe(k, h)
 	}
-	x.fps[slot] = fingerprint(h)
-	x.pos[slot] = uint32(len(x.ents))
+	x.slots[slot] = x.tag(h) | uint32(len(x.ents))
 	x.ents = append(x.ents, clEntry{key: k, id: id})
 }
 
 func (x *clIndex) get(k clKey) (OrderID, bool) {
-	i := x.probe(k, x.hash(k))
-	if x.fps[i] == 0 {
+	s := x.slots[x.probe(k, x.hash(k))]
+	if s == 0 {
 		return 0, false
 	}
-	return x.ents[x.pos[i]].id, true
+	return x.ents[s&^x.fpMask].id, true
 }
 
 // put maps k to id, replacing any earlier mapping.
 func (x *clIndex) put(k clKey, id OrderID) {
 	slot, h, found := x.lookup(k)
 	if found {
-		x.ents[x.pos[slot]].id = id
+		x.ents[x.slots[slot]&^x.fpMask].id = id
 		return
 	}
 	x.insertAt(slot, h, k, id)
@@ -95,23 +114,24 @@ func (x *clIndex) put(k clKey, id OrderID) {
 
 // grow doubles the slots; the entries stay where they are.
 func (x *clIndex) grow() {
-	x.fps = make([]uint16, 2*len(x.fps))
-	x.pos = make([]uint32, len(x.fps))
-	mask := len(x.fps) - 1
+	if x.bits == 32 {
+		panic("matching: more than 2^31 ClOrdIDs in one day")
+	}
+	x.size(x.bits + 1)
+	mask := len(x.slots) - 1
 	for j := range x.ents {
 		h := x.hash(x.ents[j].key)
 		i := int(h) & mask
-		for x.fps[i] != 0 {
+		for x.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
-		x.fps[i] = fingerprint(h)
-		x.pos[i] = uint32(j)
+		x.slots[i] = x.tag(h) | uint32(j)
 	}
 }
 
 // reset forgets every entry and keeps the table's size for the next day.
 func (x *clIndex) reset() {
-	clear(x.fps)
+	clear(x.slots)
 	clear(x.ents) // let the day's ClOrdID strings go
 	x.ents = x.ents[:0]
 }

@@ -132,3 +132,27 @@ func TestHotStructSizes(t *testing.T) {
 		t.Errorf("order is %d bytes, want at most 208", n)
 	}
 }
+
+// BenchmarkClIndexNewID is the index alone on a day of new ClOrdIDs: the
+// lookup that finds each absent and the insert, as NewOrderSingle does.
+// Against BenchmarkEngineMix it shows how much of the index's cost there
+// is the cache the rest of the engine shares with it.
+func BenchmarkClIndexNewID(b *testing.B) {
+	keys := make([]clKey, 250_000)
+	for i := range keys {
+		keys[i] = clKey{SessionID(10 + i%1000), fmt.Sprintf("C%09d", i)}
+	}
+	x := newClIndex()
+	b.ResetTimer()
+	for i := range b.N {
+		j := i % len(keys)
+		if j == 0 {
+			x.reset()
+		}
+		slot, h, found := x.lookup(keys[j])
+		if found {
+			b.Fatalf("%v found on a fresh day", keys[j])
+		}
+		x.insertAt(slot, h, keys[j], OrderID(i+1))
+	}
+}
