@@ -18,7 +18,14 @@ import (
 // BenchmarkEngineMix reports engine throughput on the realistic mix, one
 // core, after a warm-up pass so the book and the free lists are in steady
 // state.
-func BenchmarkEngineMix(b *testing.B) { benchEngineMix(b, benchmix.Make(1_000_000)) }
+func BenchmarkEngineMix(b *testing.B) { benchEngineMix(b, benchmix.Make(1_000_000), false) }
+
+// BenchmarkEngineMixPrefetch is the same flow applied as the sequencer
+// applies a batch: announcing each command's successor with Prefetch
+// before applying it.
+func BenchmarkEngineMixPrefetch(b *testing.B) {
+	benchEngineMix(b, benchmix.Make(1_000_000), true)
+}
 
 // BenchmarkEngineMixNoClOrdID is the same flow without ClOrdIDs: orders are
 // named by OrderID only, as exchange-core's benchmark does. The difference
@@ -29,10 +36,10 @@ func BenchmarkEngineMixNoClOrdID(b *testing.B) {
 	for i := range m.Flow {
 		m.Flow[i].ClOrdID = ""
 	}
-	benchEngineMix(b, m)
+	benchEngineMix(b, m, false)
 }
 
-func benchEngineMix(b *testing.B, m *benchmix.Mix) {
+func benchEngineMix(b *testing.B, m *benchmix.Mix, prefetch bool) {
 	e := m.Fresh()
 	for i := range m.Flow { // warm-up: the book fills to its steady size
 		e.Apply(&m.Flow[i])
@@ -53,6 +60,9 @@ func benchEngineMix(b *testing.B, m *benchmix.Mix) {
 		runtime.GC()
 		b.StartTimer()
 		for i := half; i < len(m.Flow) && done < b.N; i++ {
+			if prefetch && i+1 < len(m.Flow) {
+				e.Prefetch(&m.Flow[i+1])
+			}
 			e.Apply(&m.Flow[i])
 			done++
 		}

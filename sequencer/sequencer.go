@@ -35,6 +35,12 @@ type Engine interface {
 	StateHash() [32]byte
 }
 
+// prefetcher is an Engine that can be told the next command of a batch
+// ahead of time, to start its memory loads (matching.Engine.Prefetch).
+type prefetcher interface {
+	Prefetch(*matching.Command)
+}
+
 // Defaults of Config.
 const (
 	DefaultQueueDepth       = 8192
@@ -529,7 +535,11 @@ func (s *Sequencer) run() {
 		//    buffer, which the next Apply reuses.
 		events := make([]matching.Event, 0, 2*len(batch))
 		ends = ends[:0]
+		pf, _ := s.eng.(prefetcher)
 		for i := range batch {
+			if pf != nil && i+1 < len(batch) {
+				pf.Prefetch(&batch[i+1].cmd)
+			}
 			events = append(events, s.eng.Apply(&batch[i].cmd)...)
 			ends = append(ends, len(events))
 		}
