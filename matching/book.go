@@ -104,29 +104,36 @@ func best(levels []*level) *level {
 
 // findLevel returns the index where a level at px is or would go in the
 // prices of a side, sorted worst-first: for bids ascending, for asks
-// descending.
+// descending. The search is branch-free: a new order's price is as good
+// as random to the branch predictor, and ten mispredicted steps cost more
+// than the loads. Each step moves base by half where the sign of a
+// difference says so; prices are positive, so no difference overflows.
 func findLevel(pxs []int64, sd Side, px int64) int {
-	lo, hi := 0, len(pxs)
-	if sd == Buy {
-		for lo < hi {
-			m := int(uint(lo+hi) >> 1)
-			if pxs[m] >= px {
-				hi = m
-			} else {
-				lo = m + 1
-			}
-		}
-		return lo
+	n := len(pxs)
+	if n == 0 {
+		return 0
 	}
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if pxs[m] <= px {
-			hi = m
-		} else {
-			lo = m + 1
+	base := 0
+	if sd == Buy { // the first price >= px
+		for n > 1 {
+			half := n >> 1
+			base += half & int((pxs[base+half]-px)>>63) // pxs[m] < px
+			n -= half
 		}
+		if pxs[base] < px {
+			base++
+		}
+		return base
 	}
-	return lo
+	for n > 1 { // the first price <= px
+		half := n >> 1
+		base += half & int((px-pxs[base+half])>>63) // pxs[m] > px
+		n -= half
+	}
+	if pxs[base] > px {
+		base++
+	}
+	return base
 }
 
 func (e *Engine) newLevel(px int64) *level {

@@ -3,6 +3,8 @@ package matching
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"testing"
 	"unsafe"
 )
@@ -154,5 +156,26 @@ func BenchmarkClIndexNewID(b *testing.B) {
 			b.Fatalf("%v found on a fresh day", keys[j])
 		}
 		x.insertAt(slot, h, keys[j], OrderID(i+1))
+	}
+}
+
+// TestFindLevel holds the branch-free search to sort.Search on random
+// sides with and without the price, for both orders.
+func TestFindLevel(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	for range 20_000 {
+		n := r.IntN(40)
+		pxs := make([]int64, 0, n)
+		for p := int64(r.IntN(3)); len(pxs) < n; p += int64(1 + r.IntN(3)) {
+			pxs = append(pxs, p)
+		}
+		px := int64(r.IntN(3*n + 4))
+		if got, want := findLevel(pxs, Buy, px), sort.Search(len(pxs), func(i int) bool { return pxs[i] >= px }); got != want {
+			t.Fatalf("bids %v, px %d: %d, want %d", pxs, px, got, want)
+		}
+		slices.Reverse(pxs)
+		if got, want := findLevel(pxs, Sell, px), sort.Search(len(pxs), func(i int) bool { return pxs[i] <= px }); got != want {
+			t.Fatalf("asks %v, px %d: %d, want %d", pxs, px, got, want)
+		}
 	}
 }

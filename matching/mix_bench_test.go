@@ -30,13 +30,18 @@ func BenchmarkEngineMixPrefetch(b *testing.B) {
 // BenchmarkEngineMixNoClOrdID is the same flow without ClOrdIDs: orders are
 // named by OrderID only, as exchange-core's benchmark does. The difference
 // to BenchmarkEngineMix is the cost of the day's ClOrdID index.
-func BenchmarkEngineMixNoClOrdID(b *testing.B) {
+func BenchmarkEngineMixNoClOrdID(b *testing.B) { benchEngineMix(b, noClOrdIDs(), false) }
+
+// BenchmarkEngineMixNoClOrdIDPrefetch is that flow applied with Prefetch.
+func BenchmarkEngineMixNoClOrdIDPrefetch(b *testing.B) { benchEngineMix(b, noClOrdIDs(), true) }
+
+func noClOrdIDs() *benchmix.Mix {
 	src := benchmix.Make(1_000_000)
 	m := &benchmix.Mix{Setup: src.Setup, Flow: slices.Clone(src.Flow)}
 	for i := range m.Flow {
 		m.Flow[i].ClOrdID = ""
 	}
-	benchEngineMix(b, m, false)
+	return m
 }
 
 func benchEngineMix(b *testing.B, m *benchmix.Mix, prefetch bool) {

@@ -17,7 +17,7 @@ trap 'rm -rf "$dir"' EXIT
 for f in $(git ls-tree --name-only "$rev" matching/); do
 	case "$f" in
 	*_test.go) ;;
-	*.go) git show "$rev:$f" >"$dir/$(basename "$f")" ;;
+	*.go | *.s) git show "$rev:$f" >"$dir/$(basename "$f")" ;;
 	esac
 done
 go run -tags engineab ./internal/engineab "$@"

@@ -31,6 +31,7 @@ import (
 func main() {
 	rounds := flag.Int("rounds", 12, "timed passes per version")
 	noClOrdID := flag.Bool("no-clordid", false, "replay the flow without ClOrdIDs")
+	prefetch := flag.Bool("prefetch", false, "announce each command's successor with Prefetch, as the sequencer does (both versions must have it)")
 	flag.Parse()
 	for _, p := range [][2]reflect.Type{
 		{reflect.TypeFor[matching.Command](), reflect.TypeFor[base.Command]()},
@@ -59,10 +60,23 @@ func main() {
 			if v == 0 {
 				e := base.New()
 				apply := func(c *matching.Command) { e.Apply((*base.Command)(unsafe.Pointer(c))) }
-				d = timeSecondHalf(mix.Setup, flow, apply)
+				var pf func(c *matching.Command)
+				if *prefetch {
+					p, ok := any(e).(interface{ Prefetch(*base.Command) })
+					if !ok {
+						fmt.Fprintln(os.Stderr, "engineab: the base engine has no Prefetch")
+						os.Exit(2)
+					}
+					pf = func(c *matching.Command) { p.Prefetch((*base.Command)(unsafe.Pointer(c))) }
+				}
+				d = timeSecondHalf(mix.Setup, flow, apply, pf)
 			} else {
 				e := matching.New()
-				d = timeSecondHalf(mix.Setup, flow, func(c *matching.Command) { e.Apply(c) })
+				var pf func(c *matching.Command)
+				if *prefetch {
+					pf = e.Prefetch
+				}
+				d = timeSecondHalf(mix.Setup, flow, func(c *matching.Command) { e.Apply(c) }, pf)
 			}
 			ops[v] = append(ops[v], float64(len(flow)-half)/d.Seconds())
 		}
@@ -78,8 +92,9 @@ func main() {
 }
 
 // timeSecondHalf warms an engine on the setup and the first half of the
-// flow, untimed, and times the second half.
-func timeSecondHalf(setup, flow []matching.Command, apply func(*matching.Command)) time.Duration {
+// flow, untimed, and times the second half, announcing each command's
+// successor with prefetch if it is not nil.
+func timeSecondHalf(setup, flow []matching.Command, apply, prefetch func(*matching.Command)) time.Duration {
 	for i := range setup {
 		apply(&setup[i])
 	}
@@ -90,6 +105,9 @@ func timeSecondHalf(setup, flow []matching.Command, apply func(*matching.Command
 	runtime.GC()
 	t := time.Now()
 	for i := half; i < len(flow); i++ {
+		if prefetch != nil && i+1 < len(flow) {
+			prefetch(&flow[i+1])
+		}
 		apply(&flow[i])
 	}
 	return time.Since(t)
