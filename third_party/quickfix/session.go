@@ -421,16 +421,10 @@ func (s *session) persist(seqNum int, msgBytes []byte) error {
 	return s.store.IncrNextSenderMsgSeqNum()
 }
 
+// sendQueued hands the queued messages to the writer, several at a time
+// (VENUE PATCH 11, send_batch.go).
 func (s *session) sendQueued(blockUntilSent bool) {
-	for i, msgBytes := range s.toSend {
-		if !s.sendBytes(msgBytes, blockUntilSent) {
-			s.toSend = s.toSend[i:]
-			s.notifyMessageOut()
-			return
-		}
-	}
-
-	s.dropQueued()
+	s.sendQueuedBatched(blockUntilSent)
 }
 
 func (s *session) dropQueued() {
