@@ -94,8 +94,20 @@ type dcSession struct {
 	cutting         atomic.Bool
 	// out is the session's queue, drained into quickfixgo (and so into its
 	// store) by the session's own sender goroutine.
-	out chan *quickfix.Message
+	out chan dcMsg
 }
+
+// dcMsg is one message for a session: an ExecutionReport as its rendered
+// body, shared by every session of the firm and sent raw (quickfixgo writes
+// the header around it), or a message of its own (a TradeCaptureReport).
+type dcMsg struct {
+	body []byte // the ExecutionReport's fields after the header
+	sum  int    // body's byte sum
+	msg  *quickfix.Message
+}
+
+// rawReport is the dcMsg of a rendered ExecutionReport.
+func rawReport(m *quickfix.Message) dcMsg { return dcMsg{body: m.RawBody(), sum: m.RawBodySum()} }
 
 // position orders reports: by seq, then event index, then side (0 the
 // order's own report, 1 a trade's maker side, 2 its taker side, which is
@@ -182,7 +194,7 @@ func NewDropCopy(cfg DropCopyConfig, dir *refdata.Directory, uni *refdata.Univer
 
 func (d *DropCopy) newSession(s refdata.Session) *dcSession {
 	ds := &dcSession{info: s, qid: quickfix.SessionID{BeginString: quickfix.BeginStringFIX44, SenderCompID: d.cfg.CompID, TargetCompID: s.CompID},
-		out: make(chan *quickfix.Message, 2*d.cfg.MaxBacklog)}
+		out: make(chan dcMsg, 2*d.cfg.MaxBacklog)}
 	go d.sender(ds)
 	return ds
 }
@@ -406,7 +418,7 @@ func (d *DropCopy) handle(p *sequencer.Published) int {
 			continue // no drop copy for this firm: render nothing
 		}
 		for _, r := range d.orderReports(ev, i, reps[:0]) {
-			sent += d.deliver(r.v.Account, position{ev.Seq, i, 0}, func(bool) *quickfix.Message { return r.msg })
+			sent += d.deliver(r.v.Account, position{ev.Seq, i, 0}, rawReport(r.msg))
 		}
 	}
 	return sent
@@ -424,6 +436,7 @@ func (d *DropCopy) trade(ev *matching.Event, i int) int {
 	}
 	for k, side := range sides {
 		firm := d.firmOf(side.v.Account)
+		var fill dcMsg // rendered once for every session of the firm
 		for _, s := range set.byFirm[firm] {
 			pos := position{ev.Seq, i, k + 1}
 			if s.info.TradeCaptureReports {
@@ -437,10 +450,13 @@ func (d *DropCopy) trade(ev *matching.Event, i int) int {
 						own = append(own, o)
 					}
 				}
-				sent += d.send(s, pos, d.tradeCapture(ev, i, own))
+				sent += d.send(s, pos, dcMsg{msg: d.tradeCapture(ev, i, own)})
 				continue
 			}
-			sent += d.send(s, pos, d.fill(ev, i, side))
+			if fill.body == nil {
+				fill = rawReport(d.fill(ev, i, side))
+			}
+			sent += d.send(s, pos, fill)
 		}
 	}
 	return sent
@@ -453,31 +469,20 @@ func (d *DropCopy) firmOf(acct matching.AccountID) matching.FirmID {
 	return 0
 }
 
-// deliver sends a report on the account's order to the firm's sessions;
-// render makes a fresh message per session (quickfixgo fills its header).
-func (d *DropCopy) deliver(acct matching.AccountID, pos position, render func(first bool) *quickfix.Message) int {
+// deliver sends a report on the account's order to the firm's sessions.
+func (d *DropCopy) deliver(acct matching.AccountID, pos position, m dcMsg) int {
 	sent := 0
-	for k, s := range d.cur().byFirm[d.firmOf(acct)] {
-		m := render(k == 0)
-		if k > 0 {
-			m = cloneMsg(m)
-		}
+	for _, s := range d.cur().byFirm[d.firmOf(acct)] {
 		sent += d.send(s, pos, m)
 	}
 	return sent
-}
-
-func cloneMsg(m *quickfix.Message) *quickfix.Message {
-	c := quickfix.NewMessage()
-	m.CopyInto(c)
-	return c
 }
 
 // send queues m for s unless s already has it. A logged-on session whose
 // backlog (queued here, plus handed to quickfixgo and not yet taken by its
 // connection's writer) passes MaxBacklog is not reading: it is cut, and
 // catches up from the store at its next Logon.
-func (d *DropCopy) send(s *dcSession, pos position, m *quickfix.Message) int {
+func (d *DropCopy) send(s *dcSession, pos position, m dcMsg) int {
 	if !pos.after(s.cursor) {
 		return 0
 	}
@@ -499,7 +504,16 @@ func (d *DropCopy) send(s *dcSession, pos position, m *quickfix.Message) int {
 // sends it when the session is logged on), in order, for ever.
 func (d *DropCopy) sender(s *dcSession) {
 	for m := range s.out {
-		if err := quickfix.SendToTarget(m, s.qid); err != nil {
+		var err error
+		if m.msg != nil {
+			err = quickfix.SendToTarget(m.msg, s.qid) // ToApp records its MsgSeqNum
+		} else {
+			var seq int
+			if seq, err = quickfix.SendRawToTargetSeq(s.qid, "8", m.body, m.sum); err == nil {
+				s.queued.Store(int64(seq))
+			}
+		}
+		if err != nil {
 			d.log.Error("drop copy not stored", zap.String("comp_id", s.info.CompID), zap.Error(err))
 		}
 	}

@@ -108,12 +108,16 @@ type MarketData struct {
 
 type mdStats struct {
 	logons, logonFailures, requests, rejects, messagesOut, cut atomic.Uint64
+	lastSeq                                                    atomic.Uint64
 }
 
 // MarketDataStats are counters for operators and tests.
 type MarketDataStats struct {
 	Logons, LogonFailures, Requests, Rejects, MessagesOut, Cut uint64
 	Sessions, Subscriptions, Feeds                             int
+	// LastSeq is the seq of the last command folded into the books: a
+	// snapshot asked for now shows everything up to it.
+	LastSeq uint64
 }
 
 // mdSession is one market-data CompID's live state; MarketData.mu guards
@@ -330,6 +334,7 @@ func (md *MarketData) Stats() MarketDataStats {
 	st.Rejects = md.stats.rejects.Load()
 	st.MessagesOut = md.stats.messagesOut.Load()
 	st.Cut = md.stats.cut.Load()
+	st.LastSeq = md.stats.lastSeq.Load()
 	return st
 }
 
@@ -440,6 +445,7 @@ func (md *MarketData) apply(p *sequencer.Published) {
 			}
 		}
 	}
+	md.stats.lastSeq.Store(p.Seq)
 }
 
 // flush sends each feed what the burst changed, then the status changes.

@@ -36,13 +36,17 @@ func entry(t *testing.T, m *mdMsg, i int, want map[int]string) {
 }
 
 func TestMDSnapshotThenUpdates(t *testing.T) {
-	_, cfg := startVenue(t, venueOpts{})
+	srv, cfg := startVenue(t, venueOpts{})
 	a := logon(t, cfg.FIX.OrderEntryAddr, "FIRM_A")
 	b := logon(t, cfg.FIX.OrderEntryAddr, "FIRM_B")
 	bid := a.order("1", "0.0100", "59000.00")
 	a.expect("35=8", "11="+bid, "150=0")
 	ask := b.order("2", "0.0200", "61000.00")
 	b.expect("35=8", "11="+ask, "150=0")
+	// Market data follows the sequencer on its own goroutine: an order
+	// acknowledged is in the books a moment later, not at once.
+	acked := srv.Seq.Stats().LastSeq
+	waitFor(t, "market data to fold the orders", func() bool { return srv.MD.Stats().LastSeq >= acked })
 
 	md := mdLogon(t, cfg.FIX.MarketDataAddr, "MD_1")
 	md.subscribe("s1", "1", 0, allTypes, "BTC-USD")

@@ -158,6 +158,7 @@ func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
 		mw.Metric("venue_md_subscriptions", "gauge", "Market-data subscriptions.", float64(m.Subscriptions))
 		mw.Metric("venue_md_messages_out_total", "counter", "Market-data messages sent.", float64(m.MessagesOut))
 		mw.Metric("venue_md_cuts_total", "counter", "Market-data sessions cut for not reading.", float64(m.Cut))
+		mw.Metric("venue_md_last_seq", "gauge", "Last seq folded into the market-data books.", float64(m.LastSeq))
 	}
 	for _, acc := range []struct {
 		kind string

@@ -23,15 +23,26 @@ import (
 // its value mod 256 counts), or -1 to have it computed; a caller that
 // sends one body to many sessions computes it once.
 func SendRawToTarget(sessionID SessionID, msgType string, body []byte, bodySum int) error {
+	_, err := SendRawToTargetSeq(sessionID, msgType, body, bodySum)
+	return err
+}
+
+// SendRawToTargetSeq is SendRawToTarget that also returns the MsgSeqNum
+// the message was given (the venue's drop copy counts its backlog by it).
+func SendRawToTargetSeq(sessionID SessionID, msgType string, body []byte, bodySum int) (int, error) {
 	session, ok := lookupSession(sessionID)
 	if !ok {
-		return errUnknownSession
+		return 0, errUnknownSession
 	}
 	if bodySum < 0 {
 		bodySum = byteSum(body)
 	}
 	return session.queueRawForSend(msgType, body, bodySum)
 }
+
+// RawBodySum is the byte sum given to NewMessageWithBody with the body
+// (computed there if it was given as -1).
+func (m *Message) RawBodySum() int { return m.rawBodySum }
 
 func byteSum(b []byte) int {
 	n := 0
@@ -41,18 +52,18 @@ func byteSum(b []byte) int {
 	return n
 }
 
-func (s *session) queueRawForSend(msgType string, body []byte, bodySum int) error {
+func (s *session) queueRawForSend(msgType string, body []byte, bodySum int) (int, error) {
 	s.sendMutex.Lock()
 	defer s.sendMutex.Unlock()
 
 	seqNum := s.store.NextSenderMsgSeqNum()
 	msgBytes := s.buildRaw(msgType, seqNum, body, bodySum)
 	if err := s.persist(seqNum, msgBytes); err != nil {
-		return err
+		return 0, err
 	}
 	s.toSend = append(s.toSend, msgBytes)
 	s.notifyMessageOut()
-	return nil
+	return seqNum, nil
 }
 
 // buildRaw writes the standard header the way fillDefaultHeader fills it,
