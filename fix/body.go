@@ -86,6 +86,12 @@ func (b *body) utc(tag quickfix.Tag, nanos int64) {
 
 // message makes the message of type msgType with the body set so far.
 func (b *body) message(msgType string) *quickfix.Message {
+	out, sum := b.bytes()
+	return quickfix.NewMessageWithBody(msgType, out, sum)
+}
+
+// bytes returns the body set so far, in a new slice, and its byte sum.
+func (b *body) bytes() ([]byte, int) {
 	fs := b.fields
 	for i := 1; i < len(fs); i++ { // insertion sort: a couple of dozen fields, mostly in order
 		for j := i; j > 0 && fs[j].tag < fs[j-1].tag; j-- {
@@ -107,5 +113,5 @@ func (b *body) message(msgType string) *quickfix.Message {
 	for _, c := range out {
 		sum += int(c)
 	}
-	return quickfix.NewMessageWithBody(msgType, out, sum)
+	return out, sum
 }

@@ -106,8 +106,8 @@ type dcMsg struct {
 	msg  *quickfix.Message
 }
 
-// rawReport is the dcMsg of a rendered ExecutionReport.
-func rawReport(m *quickfix.Message) dcMsg { return dcMsg{body: m.RawBody(), sum: m.RawBodySum()} }
+// rawReport is the dcMsg of an ExecutionReport rendered raw.
+func rawReport(r orderReport) dcMsg { return dcMsg{body: r.body, sum: r.sum} }
 
 // position orders reports: by seq, then event index, then side (0 the
 // order's own report, 1 a trade's maker side, 2 its taker side, which is
@@ -174,7 +174,7 @@ func NewDropCopy(cfg DropCopyConfig, dir *refdata.Directory, uni *refdata.Univer
 		log = zap.NewNop()
 	}
 	d := &DropCopy{
-		renderer: renderer{dir: dir, uni: uni},
+		renderer: renderer{dir: dir, uni: uni, raw: true},
 		cfg:      cfg, log: log,
 		auth:    newLockout(cfg.LogonMaxFailures, cfg.LogonWindow, cfg.LogonLockout),
 		joinNow: make(chan struct{}, 1),
@@ -418,7 +418,7 @@ func (d *DropCopy) handle(p *sequencer.Published) int {
 			continue // no drop copy for this firm: render nothing
 		}
 		for _, r := range d.orderReports(ev, i, reps[:0]) {
-			sent += d.deliver(r.v.Account, position{ev.Seq, i, 0}, rawReport(r.msg))
+			sent += d.deliver(r.v.Account, position{ev.Seq, i, 0}, rawReport(r))
 		}
 	}
 	return sent

@@ -39,6 +39,10 @@ type renderer struct {
 	// b is orderReports' scratch body: only the router goroutine that owns
 	// this renderer (order entry's, drop copy's) calls orderReports.
 	b body
+	// raw makes orderReports and fill return bodies (orderReport.body)
+	// instead of messages: the drop copy sends one body to many sessions
+	// with quickfix.SendRawToTargetSeq and needs no quickfix.Message.
+	raw bool
 }
 
 // report renders the fields every ExecutionReport carries (FIX.md) into
@@ -125,10 +129,22 @@ func (g *OrderEntry) render(ev *matching.Event, i int, cmd *matching.Command, ou
 	return out
 }
 
-// orderReport is an ExecutionReport with the order it reports on.
+// orderReport is an ExecutionReport with the order it reports on: the
+// message, or with renderer.raw its body and the body's byte sum.
 type orderReport struct {
-	v   *matching.OrderView
-	msg *quickfix.Message
+	v    *matching.OrderView
+	msg  *quickfix.Message
+	body []byte
+	sum  int
+}
+
+// done finishes the report on v rendered into g.b.
+func (g *renderer) done(v *matching.OrderView) orderReport {
+	if g.raw {
+		body, sum := g.b.bytes()
+		return orderReport{v: v, body: body, sum: sum}
+	}
+	return orderReport{v: v, msg: g.b.message("8")}
 }
 
 // orderReports renders the ExecutionReports of one event: one per order it
@@ -145,7 +161,7 @@ func (g *renderer) orderReports(ev *matching.Event, i int, out []orderReport) []
 		b.str(tagText, ev.Reason.String())
 	case matching.EvTrade:
 		for _, side := range [...]tradeSide{{&ev.Maker, ev.MakerFee, 1, "M"}, {&ev.Order, ev.TakerFee, 2, "T"}} {
-			out = append(out, orderReport{side.v, g.fill(ev, i, side)})
+			out = append(out, g.fill(ev, i, side))
 		}
 		return out
 	case matching.EvCanceled:
@@ -170,7 +186,7 @@ func (g *renderer) orderReports(ev *matching.Event, i int, out []orderReport) []
 	default:
 		return out
 	}
-	return append(out, orderReport{&ev.Order, b.message("8")})
+	return append(out, g.done(&ev.Order))
 }
 
 // tradeSide is one order's side of a trade: maker (liq 1, "M") or taker.
@@ -182,7 +198,7 @@ type tradeSide struct {
 }
 
 // fill renders one side of a trade as a 150=F ExecutionReport.
-func (g *renderer) fill(ev *matching.Event, i int, side tradeSide) *quickfix.Message {
+func (g *renderer) fill(ev *matching.Event, i int, side tradeSide) orderReport {
 	b := &g.b
 	if sym := g.report(b, side.v, execID(ev.Seq, i, side.tag), 'F', ev.Time); sym != nil {
 		b.appendFn(tagLastPx, sym.AppendPx, ev.Px)
@@ -193,7 +209,7 @@ func (g *renderer) fill(ev *matching.Event, i int, side tradeSide) *quickfix.Mes
 	}
 	b.int(tagLastLiquidityInd, int64(side.liq))
 	b.uint(tagTrdMatchID, ev.TradeID)
-	return b.message("8")
+	return g.done(side.v)
 }
 
 type addressed struct {
