@@ -53,7 +53,10 @@ func TestVenueBusy(t *testing.T) {
 				m := st.pending[seen]
 				seen++
 				st.mu.Unlock()
-				return m
+				if m.msg == nil {
+					t.Fatal("a gateway answer kept as a raw body")
+				}
+				return m.msg
 			}
 			st.mu.Unlock()
 		}

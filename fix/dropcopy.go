@@ -94,20 +94,8 @@ type dcSession struct {
 	cutting         atomic.Bool
 	// out is the session's queue, drained into quickfixgo (and so into its
 	// store) by the session's own sender goroutine.
-	out chan dcMsg
+	out chan outMsg
 }
-
-// dcMsg is one message for a session: an ExecutionReport as its rendered
-// body, shared by every session of the firm and sent raw (quickfixgo writes
-// the header around it), or a message of its own (a TradeCaptureReport).
-type dcMsg struct {
-	body []byte // the ExecutionReport's fields after the header
-	sum  int    // body's byte sum
-	msg  *quickfix.Message
-}
-
-// rawReport is the dcMsg of an ExecutionReport rendered raw.
-func rawReport(r orderReport) dcMsg { return dcMsg{body: r.body, sum: r.sum} }
 
 // position orders reports: by seq, then event index, then side (0 the
 // order's own report, 1 a trade's maker side, 2 its taker side, which is
@@ -194,7 +182,7 @@ func NewDropCopy(cfg DropCopyConfig, dir *refdata.Directory, uni *refdata.Univer
 
 func (d *DropCopy) newSession(s refdata.Session) *dcSession {
 	ds := &dcSession{info: s, qid: quickfix.SessionID{BeginString: quickfix.BeginStringFIX44, SenderCompID: d.cfg.CompID, TargetCompID: s.CompID},
-		out: make(chan dcMsg, 2*d.cfg.MaxBacklog)}
+		out: make(chan outMsg, 2*d.cfg.MaxBacklog)}
 	go d.sender(ds)
 	return ds
 }
@@ -436,7 +424,7 @@ func (d *DropCopy) trade(ev *matching.Event, i int) int {
 	}
 	for k, side := range sides {
 		firm := d.firmOf(side.v.Account)
-		var fill dcMsg // rendered once for every session of the firm
+		var fill outMsg // rendered once for every session of the firm
 		for _, s := range set.byFirm[firm] {
 			pos := position{ev.Seq, i, k + 1}
 			if s.info.TradeCaptureReports {
@@ -450,7 +438,7 @@ func (d *DropCopy) trade(ev *matching.Event, i int) int {
 						own = append(own, o)
 					}
 				}
-				sent += d.send(s, pos, dcMsg{msg: d.tradeCapture(ev, i, own)})
+				sent += d.send(s, pos, outMsg{msg: d.tradeCapture(ev, i, own)})
 				continue
 			}
 			if fill.body == nil {
@@ -470,7 +458,7 @@ func (d *DropCopy) firmOf(acct matching.AccountID) matching.FirmID {
 }
 
 // deliver sends a report on the account's order to the firm's sessions.
-func (d *DropCopy) deliver(acct matching.AccountID, pos position, m dcMsg) int {
+func (d *DropCopy) deliver(acct matching.AccountID, pos position, m outMsg) int {
 	sent := 0
 	for _, s := range d.cur().byFirm[d.firmOf(acct)] {
 		sent += d.send(s, pos, m)
@@ -482,7 +470,7 @@ func (d *DropCopy) deliver(acct matching.AccountID, pos position, m dcMsg) int {
 // backlog (queued here, plus handed to quickfixgo and not yet taken by its
 // connection's writer) passes MaxBacklog is not reading: it is cut, and
 // catches up from the store at its next Logon.
-func (d *DropCopy) send(s *dcSession, pos position, m dcMsg) int {
+func (d *DropCopy) send(s *dcSession, pos position, m outMsg) int {
 	if !pos.after(s.cursor) {
 		return 0
 	}
@@ -504,14 +492,9 @@ func (d *DropCopy) send(s *dcSession, pos position, m dcMsg) int {
 // sends it when the session is logged on), in order, for ever.
 func (d *DropCopy) sender(s *dcSession) {
 	for m := range s.out {
-		var err error
-		if m.msg != nil {
-			err = quickfix.SendToTarget(m.msg, s.qid) // ToApp records its MsgSeqNum
-		} else {
-			var seq int
-			if seq, err = quickfix.SendRawToTargetSeq(s.qid, "8", m.body, m.sum); err == nil {
-				s.queued.Store(int64(seq))
-			}
+		seq, err := m.sendTo(s.qid) // for a message, ToApp records its MsgSeqNum
+		if err == nil && seq > 0 {
+			s.queued.Store(int64(seq))
 		}
 		if err != nil {
 			d.log.Error("drop copy not stored", zap.String("comp_id", s.info.CompID), zap.Error(err))

@@ -95,7 +95,7 @@ type sessState struct {
 
 	// out is the session's queue of reports, drained by its own sender
 	// goroutine: the router never waits on a connection.
-	out      chan *quickfix.Message
+	out      chan outMsg
 	cutting  atomic.Bool
 	loggedOn atomic.Bool // between OnLogon and OnLogout
 
@@ -104,7 +104,7 @@ type sessState struct {
 	cod        bool
 	codLogon   bool // from a Logon's acceptance (FromAdmin) to its session's OnLogout
 	codPending int  // cancel-on-disconnect cancels submitted, not yet journaled
-	pending    []*quickfix.Message
+	pending    []outMsg
 	dropped    int
 	throttle   throttle
 }
@@ -141,7 +141,7 @@ func NewOrderEntry(cfg OrderEntryConfig, dir *refdata.Directory, uni *refdata.Un
 		log = zap.NewNop()
 	}
 	return &OrderEntry{
-		renderer: renderer{dir: dir, uni: uni},
+		renderer: renderer{dir: dir, uni: uni, raw: true},
 		cfg:      cfg, seq: seq, log: log,
 		orders:   newOrderCache(cfg.DoneOrdersKept),
 		auth:     newLockout(cfg.LogonMaxFailures, cfg.LogonWindow, cfg.LogonLockout),
@@ -202,7 +202,7 @@ func (g *OrderEntry) state(comp string) *sessState {
 		qid:      quickfix.SessionID{BeginString: quickfix.BeginStringFIX44, SenderCompID: g.cfg.CompID, TargetCompID: comp},
 		cod:      info.CancelOnDisconnect,
 		throttle: throttle{rate: g.rateOf(&info)},
-		out:      make(chan *quickfix.Message, g.cfg.OutQueue),
+		out:      make(chan outMsg, g.cfg.OutQueue),
 	}
 	st.info.Store(&info)
 	go g.sender(st)
@@ -230,7 +230,10 @@ func (g *OrderEntry) stateByID(id matching.SessionID) *sessState {
 // taken OutQueue reports off its connection: it is cut, and the router
 // waits only until its sender has moved them to pending (which a
 // logged-out session's sender does at once).
-func (g *OrderEntry) send(st *sessState, m *quickfix.Message) {
+func (g *OrderEntry) send(st *sessState, m *quickfix.Message) { g.sendOut(st, outMsg{msg: m}) }
+
+// sendOut is send for a message or a rendered body.
+func (g *OrderEntry) sendOut(st *sessState, m outMsg) {
 	select {
 	case st.out <- m:
 		return
@@ -259,7 +262,7 @@ var logonMarker = quickfix.NewMessage()
 // up this session only.
 func (g *OrderEntry) sender(st *sessState) {
 	for m := range st.out {
-		if m == logonMarker {
+		if m.msg == logonMarker {
 			g.flushPending(st)
 			continue
 		}
@@ -270,7 +273,7 @@ func (g *OrderEntry) sender(st *sessState) {
 // deliver sends m to the session now, or keeps it for the session's next
 // Logon when it is not logged on or being cut. No lock is held while
 // quickfixgo sends.
-func (g *OrderEntry) deliver(st *sessState, m *quickfix.Message) {
+func (g *OrderEntry) deliver(st *sessState, m outMsg) {
 	st.mu.Lock()
 	online := st.online && !st.cutting.Load()
 	if !online {
@@ -279,7 +282,7 @@ func (g *OrderEntry) deliver(st *sessState, m *quickfix.Message) {
 		return
 	}
 	st.mu.Unlock()
-	if err := quickfix.SendToTarget(m, st.qid); err == nil {
+	if _, err := m.sendTo(st.qid); err == nil {
 		g.stats.reportsOut.Add(1)
 		return
 	}
@@ -289,7 +292,7 @@ func (g *OrderEntry) deliver(st *sessState, m *quickfix.Message) {
 }
 
 // keep adds m to the session's pending reports; st.mu is held.
-func (g *OrderEntry) keep(st *sessState, m *quickfix.Message) {
+func (g *OrderEntry) keep(st *sessState, m outMsg) {
 	if len(st.pending) >= g.cfg.PendingMax {
 		st.pending = st.pending[1:]
 		st.dropped++
@@ -309,7 +312,7 @@ func (g *OrderEntry) flushPending(st *sessState) {
 	st.online = st.loggedOn.Load()
 	st.mu.Unlock()
 	for i, m := range pending {
-		if err := quickfix.SendToTarget(m, st.qid); err != nil {
+		if _, err := m.sendTo(st.qid); err != nil {
 			st.mu.Lock()
 			st.online = false
 			st.pending = append(pending[i:len(pending):len(pending)], st.pending...)
@@ -336,7 +339,7 @@ func (g *OrderEntry) OnLogon(id quickfix.SessionID) {
 	}
 	st.loggedOn.Store(true)
 	st.cutting.Store(false)
-	st.out <- logonMarker
+	st.out <- outMsg{msg: logonMarker}
 	g.stats.logons.Add(1)
 	st.mu.Lock()
 	cod := st.cod

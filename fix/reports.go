@@ -120,11 +120,11 @@ func execID(seq uint64, i int, side string) string {
 // each with the session it is for. cmd is the command that caused it.
 func (g *OrderEntry) render(ev *matching.Event, i int, cmd *matching.Command, out []addressed) []addressed {
 	if ev.Kind == matching.EvCancelRejected {
-		return append(out, addressed{cmd.Session, g.cancelReject(ev, cmd)})
+		return append(out, addressed{cmd.Session, outMsg{msg: g.cancelReject(ev, cmd)}})
 	}
 	var reps [2]orderReport
 	for _, r := range g.orderReports(ev, i, reps[:0]) {
-		out = append(out, addressed{r.v.Session, r.msg})
+		out = append(out, addressed{r.v.Session, rawReport(r)})
 	}
 	return out
 }
@@ -214,7 +214,7 @@ func (g *renderer) fill(ev *matching.Event, i int, side tradeSide) orderReport {
 
 type addressed struct {
 	session matching.SessionID
-	msg     *quickfix.Message
+	m       outMsg
 }
 
 // cancelReject renders EvCancelRejected as an OrderCancelReject.

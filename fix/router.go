@@ -85,7 +85,7 @@ func (g *OrderEntry) handle(p *sequencer.Published, out []addressed) []addressed
 				if ev.Reason == matching.RejUnknownAccount {
 					refused = ev.Reason
 				}
-				out = append(out, addressed{p.Cmd.Session, massCancelReport(&p.Cmd, p.Seq, ev.Count, ev.Time, sym, refused)})
+				out = append(out, addressed{p.Cmd.Session, outMsg{msg: massCancelReport(&p.Cmd, p.Seq, ev.Count, ev.Time, sym, refused)}})
 				break
 			}
 		}
@@ -96,7 +96,7 @@ func (g *OrderEntry) handle(p *sequencer.Published, out []addressed) []addressed
 	}
 	for _, a := range out {
 		if st := g.stateByID(a.session); st != nil {
-			g.send(st, a.msg)
+			g.sendOut(st, a.m)
 		}
 	}
 	return out

@@ -1,0 +1,25 @@
+package fix
+
+import "github.com/quickfixgo/quickfix"
+
+// outMsg is one message for a session: an ExecutionReport as its rendered
+// body (renderer.raw), which quickfixgo sends with only the header written
+// around it and which the drop copy shares between the sessions of a
+// firm, or any other message as a quickfix.Message.
+type outMsg struct {
+	body []byte // an ExecutionReport's fields after the header
+	sum  int    // body's byte sum
+	msg  *quickfix.Message
+}
+
+// sendTo queues m for the session; for a body it returns the MsgSeqNum
+// quickfixgo gave it (for a message, the Application's ToApp sees it).
+func (m outMsg) sendTo(qid quickfix.SessionID) (int, error) {
+	if m.body != nil {
+		return quickfix.SendRawToTargetSeq(qid, "8", m.body, m.sum)
+	}
+	return 0, quickfix.SendToTarget(m.msg, qid)
+}
+
+// rawReport is the outMsg of an ExecutionReport rendered raw.
+func rawReport(r orderReport) outMsg { return outMsg{body: r.body, sum: r.sum} }
