@@ -89,6 +89,8 @@ func (x *clIndex) insertAt(slot int, h uint64, k clKey, id OrderID) {
 	if 2*(len(x.ents)+1) > len(x.slots) {
 		x.grow()
 		slot = x.probe(k, h)
+	} else if x.slots[slot] != 0 { // taken since lookup: never overwrite a key
+		slot = x.probe(k, h)
 	}
 	x.slots[slot] = x.tag(h) | uint32(len(x.ents))
 	x.ents = append(x.ents, clEntry{key: k, id: id})

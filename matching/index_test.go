@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -177,5 +178,39 @@ func TestFindLevel(t *testing.T) {
 		if got, want := findLevel(pxs, Sell, px), sort.Search(len(pxs), func(i int) bool { return pxs[i] <= px }); got != want {
 			t.Fatalf("asks %v, px %d: %d, want %d", pxs, px, got, want)
 		}
+	}
+}
+
+// TestRestoreRefusesOrderIDAhead: a snapshot whose resting order has an
+// id the engine would hand out again is refused. Restored, the id would
+// be given to a new order too, and the order index keeps one order per id.
+func TestRestoreRefusesOrderIDAhead(t *testing.T) {
+	e := New()
+	var seq uint64
+	ap := func(c Command) []Event { seq++; c.Seq = seq; return e.Apply(&c) }
+	ap(Command{Kind: CmdAddSymbol, SymbolSpec: &SymbolSpec{ID: 1, Name: "BTC-USD", Base: 0, Quote: 1, TickSize: 1, QtyStep: 1,
+		MinQty: 1, MaxQty: 1e11, MaxNotional: 4e18, RefPx: 6_000_000, BandBps: 2000, Status: StatusOpen}})
+	ap(Command{Kind: CmdAddAccount, AccountSpec: &AccountSpec{ID: 10, Firm: 1, STP: STPCancelResting}})
+	ap(Command{Kind: CmdDeposit, Account: 10, Asset: 0, Amount: 1e9, Key: "d"})
+	evs := ap(Command{Kind: CmdNewOrder, Session: 7, Account: 10, Symbol: 1, Side: Sell, Type: Limit, TIF: GTC,
+		Px: 6_000_001, Qty: 100, ClOrdID: "UNIQUECL"})
+	if len(evs) == 0 || evs[0].Kind != EvAccepted || evs[0].Order.ID != 1 {
+		t.Fatalf("setup: %+v", evs)
+	}
+	snap := e.MarshalSnapshot()
+	if err := New().RestoreSnapshot(snap); err != nil {
+		t.Fatalf("the snapshot as written is refused: %v", err)
+	}
+	// The order record: uvarint id 1, then the ClOrdID (length 8). The
+	// ClOrdID index's record of it starts with the session, 7.
+	rec := append([]byte{1, 8}, "UNIQUECL"...)
+	at := bytes.Index(snap, rec)
+	if at < 0 || bytes.Index(snap[at+1:], rec) >= 0 {
+		t.Fatalf("order record not found once in the snapshot")
+	}
+	bad := slices.Clone(snap)
+	bad[at] = 127 // an id past the engine's next one (2)
+	if err := New().RestoreSnapshot(bad); err == nil {
+		t.Fatal("a snapshot with an order id past the next one was restored")
 	}
 }

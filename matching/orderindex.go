@@ -28,7 +28,10 @@ func (x *orderIndex) get(id OrderID) *order {
 	if o := x.ring[id&(orderRing-1)]; o != nil && o.v.ID == id {
 		return o
 	}
-	return x.old[id]
+	if o := x.old[id]; o != nil && o.v.ID == id {
+		return o
+	}
+	return nil
 }
 
 // put adds a live order; its id must not be in the index.

@@ -255,7 +255,9 @@ func (r *snapReader) order(e *Engine, s *symbol) *order {
 	if r.err != nil {
 		return nil
 	}
-	if v.ID == 0 || e.account(v.Account) == nil || (v.Side != Buy && v.Side != Sell) || e.orders.get(v.ID) != nil {
+	// An id at or past the next one would be handed out again (and the
+	// order index holds one order per id).
+	if v.ID == 0 || v.ID >= e.nextOrderID || e.account(v.Account) == nil || (v.Side != Buy && v.Side != Sell) || e.orders.get(v.ID) != nil {
 		r.fail("order")
 		return nil
 	}
