@@ -214,3 +214,11 @@ func TestRestoreRefusesOrderIDAhead(t *testing.T) {
 		t.Fatal("a snapshot with an order id past the next one was restored")
 	}
 }
+
+// TestEventSize guards the event's layout: every event is zeroed and
+// copied whole, so padding costs on every command.
+func TestEventSize(t *testing.T) {
+	if n := unsafe.Sizeof(Event{}); n > 448 {
+		t.Errorf("Event is %d bytes, want at most 448", n)
+	}
+}

@@ -262,35 +262,37 @@ const (
 // Event is one thing that happened. It is a flat comparable value: two
 // engines agree exactly when their event streams are equal with ==.
 type Event struct {
-	Seq    uint64 // of the command that caused it
-	Time   int64
-	Kind   EventKind
-	Ref    CmdKind // the command kind that caused it
-	Reason Reason
+	Seq  uint64 // of the command that caused it
+	Time int64
+
+	// The one-byte fields together, then the four-byte ones: laid out
+	// without padding (a test guards the size), since every event is
+	// zeroed and copied whole.
+	Kind      EventKind
+	Ref       CmdKind // the command kind that caused it
+	Reason    Reason
+	Side      Side // Level
+	Aggressor Side // Trade: the taker's side
+	Status    SymbolStatus
+	Flag      bool
+	Asset     AssetID
+	NPostings uint8
+	Symbol    SymbolID // Trade, Level
+	Account   AccountID
 
 	Order OrderView
 	Maker OrderView
 
-	// Trade: TradeID, Px, Qty, fees, Aggressor (the taker's side).
-	// Level: Symbol, Side, Px, Qty.
-	TradeID   uint64
-	Symbol    SymbolID
-	Side      Side
-	Px        int64
-	Qty       int64
-	MakerFee  int64
-	TakerFee  int64
-	Aggressor Side
+	// Trade: TradeID, Px, Qty, fees. Level: Px, Qty.
+	TradeID  uint64
+	Px       int64
+	Qty      int64
+	MakerFee int64
+	TakerFee int64
 
 	Count  int64 // MassCanceled
-	Status SymbolStatus
-	Flag   bool
+	Amount int64
+	Key    string
 
-	Account AccountID
-	Asset   AssetID
-	Amount  int64
-	Key     string
-
-	NPostings uint8
-	Postings  [MaxPostings]Posting
+	Postings [MaxPostings]Posting
 }
