@@ -205,7 +205,7 @@ func TestRestoreRefusesOrderIDAhead(t *testing.T) {
 	// ClOrdID index's record of it starts with the session, 7.
 	rec := append([]byte{1, 8}, "UNIQUECL"...)
 	at := bytes.Index(snap, rec)
-	if at < 0 || bytes.Index(snap[at+1:], rec) >= 0 {
+	if at < 0 || bytes.Contains(snap[at+1:], rec) {
 		t.Fatalf("order record not found once in the snapshot")
 	}
 	bad := slices.Clone(snap)
