@@ -162,7 +162,7 @@ func NewDropCopy(cfg DropCopyConfig, dir *refdata.Directory, uni *refdata.Univer
 		log = zap.NewNop()
 	}
 	d := &DropCopy{
-		renderer: renderer{dir: dir, uni: uni, raw: true},
+		renderer: renderer{dir: dir, uni: uni},
 		cfg:      cfg, log: log,
 		auth:    newLockout(cfg.LogonMaxFailures, cfg.LogonWindow, cfg.LogonLockout),
 		joinNow: make(chan struct{}, 1),

@@ -141,7 +141,7 @@ func NewOrderEntry(cfg OrderEntryConfig, dir *refdata.Directory, uni *refdata.Un
 		log = zap.NewNop()
 	}
 	return &OrderEntry{
-		renderer: renderer{dir: dir, uni: uni, raw: true},
+		renderer: renderer{dir: dir, uni: uni},
 		cfg:      cfg, seq: seq, log: log,
 		orders:   newOrderCache(cfg.DoneOrdersKept),
 		auth:     newLockout(cfg.LogonMaxFailures, cfg.LogonWindow, cfg.LogonLockout),

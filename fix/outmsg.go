@@ -3,7 +3,7 @@ package fix
 import "github.com/quickfixgo/quickfix"
 
 // outMsg is one message for a session: an ExecutionReport as its rendered
-// body (renderer.raw), which quickfixgo sends with only the header written
+// body (orderReport), which quickfixgo sends with only the header written
 // around it and which the drop copy shares between the sessions of a
 // firm, or any other message as a quickfix.Message.
 type outMsg struct {
@@ -21,5 +21,5 @@ func (m outMsg) sendTo(qid quickfix.SessionID) (int, error) {
 	return 0, quickfix.SendToTarget(m.msg, qid)
 }
 
-// rawReport is the outMsg of an ExecutionReport rendered raw.
+// rawReport is the outMsg of a rendered ExecutionReport.
 func rawReport(r orderReport) outMsg { return outMsg{body: r.body, sum: r.sum} }

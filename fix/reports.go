@@ -39,16 +39,12 @@ type renderer struct {
 	// b is orderReports' scratch body: only the router goroutine that owns
 	// this renderer (order entry's, drop copy's) calls orderReports.
 	b body
-	// raw makes orderReports and fill return bodies (orderReport.body)
-	// instead of messages: the drop copy sends one body to many sessions
-	// with quickfix.SendRawToTargetSeq and needs no quickfix.Message.
-	raw bool
 }
 
 // report renders the fields every ExecutionReport carries (FIX.md) into
-// b, for ExecType et: the caller adds its own fields and makes the message
-// (b.message("8")). The routers use their scratch g.b; a session's status
-// answers a body of their own.
+// b, for ExecType et: the caller adds its own fields and finishes it (the
+// routers' reports with done, on their scratch g.b; a session's status
+// answer with b.message("8"), on a body of its own).
 func (g *renderer) report(b *body, v *matching.OrderView, execID string, et byte, t int64) *refdata.Symbol {
 	b.reset()
 	if v.ID == 0 {
@@ -129,22 +125,20 @@ func (g *OrderEntry) render(ev *matching.Event, i int, cmd *matching.Command, ou
 	return out
 }
 
-// orderReport is an ExecutionReport with the order it reports on: the
-// message, or with renderer.raw its body and the body's byte sum.
+// orderReport is an ExecutionReport with the order it reports on: its
+// body (the fields after the header) and the body's byte sum. The routers
+// send bodies with quickfix.SendRawToTargetSeq, which writes only the
+// header around them; the drop copy sends one body to many sessions.
 type orderReport struct {
 	v    *matching.OrderView
-	msg  *quickfix.Message
 	body []byte
 	sum  int
 }
 
 // done finishes the report on v rendered into g.b.
 func (g *renderer) done(v *matching.OrderView) orderReport {
-	if g.raw {
-		body, sum := g.b.bytes()
-		return orderReport{v: v, body: body, sum: sum}
-	}
-	return orderReport{v: v, msg: g.b.message("8")}
+	body, sum := g.b.bytes()
+	return orderReport{v: v, body: body, sum: sum}
 }
 
 // orderReports renders the ExecutionReports of one event: one per order it

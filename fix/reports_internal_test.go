@@ -153,7 +153,6 @@ func TestReportsBytesEqualFieldMaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := &renderer{dir: dir, uni: uni}
-	raw := &renderer{dir: dir, uni: uni, raw: true} // the drop copy's
 	rng := rand.New(rand.NewPCG(5, 6))
 	kinds := []matching.EventKind{matching.EvAccepted, matching.EvRejected, matching.EvTrade, matching.EvCanceled,
 		matching.EvReplaced, matching.EvRestated, matching.EvExpired, matching.EvTriggered}
@@ -190,18 +189,10 @@ func TestReportsBytesEqualFieldMaps(t *testing.T) {
 			t.Fatalf("event %+v: %d reports, want %d", ev, len(got), len(want))
 		}
 		for k := range got {
-			if a, b := withHeader(got[k].msg), withHeader(want[k]); a != b {
+			// The body's sum goes into the checksum (10=): a wrong one shows.
+			m := quickfix.NewMessageWithBody("8", got[k].body, got[k].sum)
+			if a, b := withHeader(m), withHeader(want[k]); a != b {
 				t.Fatalf("event kind %d report %d:\n got %q\nwant %q", ev.Kind, k, a, b)
-			}
-			if got[k].msg.RawBody() == nil {
-				t.Fatal("a routed report was not rendered to bytes")
-			}
-		}
-		bodies := raw.orderReports(&ev, i, nil)
-		for k := range bodies {
-			if b := bodies[k]; string(b.body) != string(got[k].msg.RawBody()) || b.sum != got[k].msg.RawBodySum() || b.msg != nil {
-				t.Fatalf("event kind %d report %d: raw body %q sum %d, message body %q sum %d",
-					ev.Kind, k, b.body, b.sum, got[k].msg.RawBody(), got[k].msg.RawBodySum())
 			}
 		}
 	}

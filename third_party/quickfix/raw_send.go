@@ -40,10 +40,6 @@ func SendRawToTargetSeq(sessionID SessionID, msgType string, body []byte, bodySu
 	return session.queueRawForSend(msgType, body, bodySum)
 }
 
-// RawBodySum is the byte sum given to NewMessageWithBody with the body
-// (computed there if it was given as -1).
-func (m *Message) RawBodySum() int { return m.rawBodySum }
-
 func byteSum(b []byte) int {
 	n := 0
 	for _, c := range b {
