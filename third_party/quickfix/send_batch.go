@@ -18,7 +18,7 @@ package quickfix
 // maxWriteBatch bounds the bytes handed to the writer at once.
 const maxWriteBatch = 64 << 10
 
-func (s *session) sendQueuedBatched(blockUntilSent bool) {
+func (s *session) sendQueuedBatched() {
 	i := 0
 	for i < len(s.toSend) {
 		n, size := 1, len(s.toSend[i])
@@ -34,7 +34,7 @@ func (s *session) sendQueuedBatched(blockUntilSent bool) {
 				batch = append(batch, m...)
 			}
 		}
-		if !s.sendBatch(batch, msgs, blockUntilSent) {
+		if !s.sendBatch(batch, msgs) {
 			s.toSend = s.toSend[i:]
 			s.notifyMessageOut()
 			return
@@ -44,21 +44,15 @@ func (s *session) sendQueuedBatched(blockUntilSent bool) {
 	s.dropQueued()
 }
 
-// sendBatch is sendBytes for the bytes of several messages at once.
-func (s *session) sendBatch(batch []byte, msgs [][]byte, blockUntilSent bool) bool {
+// sendBatch hands the writer the bytes of msgs, waiting until it takes
+// them (patch 1: upstream's non-blocking send spun the session loop). It
+// replaces upstream's sendBytes, which sent one message.
+func (s *session) sendBatch(batch []byte, msgs [][]byte) bool {
 	if s.messageOut == nil {
 		s.log.OnEventf("Failed to send: disconnected")
 		return false
 	}
-	if blockUntilSent {
-		s.messageOut <- batch
-	} else {
-		select {
-		case s.messageOut <- batch:
-		default:
-			return false
-		}
-	}
+	s.messageOut <- batch
 	for _, m := range msgs {
 		s.log.OnOutgoing(m)
 	}

@@ -319,7 +319,7 @@ func (s *session) sendInReplyTo(msg *Message, inReplyTo *Message) error {
 	}
 
 	s.toSend = append(s.toSend, msgBytes)
-	s.sendQueued(true)
+	s.sendQueued()
 
 	return nil
 }
@@ -348,7 +348,7 @@ func (s *session) dropAndSendInReplyTo(msg *Message, inReplyTo *Message) error {
 
 	s.dropQueued()
 	s.toSend = append(s.toSend, msgBytes)
-	s.sendQueued(true)
+	s.sendQueued()
 
 	return nil
 }
@@ -421,10 +421,10 @@ func (s *session) persist(seqNum int, msgBytes []byte) error {
 	return s.store.IncrNextSenderMsgSeqNum()
 }
 
-// sendQueued hands the queued messages to the writer, several at a time
-// (VENUE PATCH 11, send_batch.go).
-func (s *session) sendQueued(blockUntilSent bool) {
-	s.sendQueuedBatched(blockUntilSent)
+// sendQueued hands the queued messages to the writer, several at a time,
+// waiting until it takes them (VENUE PATCHES 1 and 11, send_batch.go).
+func (s *session) sendQueued() {
+	s.sendQueuedBatched()
 }
 
 func (s *session) dropQueued() {
@@ -436,30 +436,7 @@ func (s *session) EnqueueBytesAndSend(msg []byte) {
 	defer s.sendMutex.Unlock()
 
 	s.toSend = append(s.toSend, msg)
-	s.sendQueued(true)
-}
-
-func (s *session) sendBytes(msg []byte, blockUntilSent bool) bool {
-	if s.messageOut == nil {
-		s.log.OnEventf("Failed to send: disconnected")
-		return false
-	}
-
-	if blockUntilSent {
-		s.messageOut <- msg
-		s.log.OnOutgoing(msg)
-		s.stateTimer.Reset(s.HeartBtInt)
-		return true
-	}
-
-	select {
-	case s.messageOut <- msg:
-		s.log.OnOutgoing(msg)
-		s.stateTimer.Reset(s.HeartBtInt)
-		return true
-	default:
-		return false
-	}
+	s.sendQueued()
 }
 
 func (s *session) doTargetTooHigh(reject targetTooHigh) (nextState resendState, err error) {

@@ -117,7 +117,7 @@ func (sm *stateMachine) SendAppMessages(session *session) {
 		// sends without blocking and, when the writer is busy, signals
 		// itself again at once: the session goroutine spins at 100 % CPU
 		// for as long as the socket write takes, starving the process.
-		session.sendQueued(true)
+		session.sendQueued()
 	} else {
 		session.dropQueued()
 	}
