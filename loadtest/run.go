@@ -378,7 +378,7 @@ wait:
 func (r *runner) result(sessions []*session, sendStart, sendEnd time.Duration) *Result {
 	cfg := &r.cfg
 	total := newCounters()
-	hist := newHist()
+	hist, late := newHist(), newHist()
 	last := sendEnd
 	var unanswered int64
 	res := &Result{Addr: cfg.Addr, Seed: cfg.Seed}
@@ -387,6 +387,7 @@ func (r *runner) result(sessions []*session, sendStart, sendEnd time.Duration) *
 		s.mu.Lock()
 		total.add(&s.st)
 		hist.Merge(s.hist)
+		late.Merge(s.lateHist)
 		last = max(last, s.lastAnswer)
 		// An order never answered waited at least until now: it enters the
 		// histogram with that age, so an overloaded venue's percentiles are
@@ -432,6 +433,10 @@ func (r *runner) result(sessions []*session, sendStart, sendEnd time.Duration) *
 	res.ChecksumErrors = total.checksumErrors
 	res.SeqGaps = total.seqGaps
 	res.Latency = latencyOf(hist)
+	if cfg.Rate > 0 {
+		l := latencyOf(late)
+		res.SendLateness = &l
+	}
 	return res
 }
 
@@ -479,43 +484,57 @@ func (s *session) runRate(stop <-chan struct{}, budget *atomic.Int64, i, n int) 
 	interval := int64(time.Second) * int64(n) / int64(s.run.cfg.Rate)
 	interval = max(interval, 1)
 	next := int64(s.now()) + interval*int64(i)/int64(n)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	pace := newPacer()
+	defer pace.release()
+	// late is the client's own lateness: each order's scheduled time to
+	// the write that sent it. It is in the ack latency too; reported
+	// apart, it shows how much of that latency is the client's.
+	late := newHist()
+	defer func() {
+		s.mu.Lock()
+		s.lateHist.Merge(late)
+		s.mu.Unlock()
+	}()
+	var due []int64 // scheduled times of the orders in the writer's buffer
+	flush := func() error {
+		err := s.flush()
+		at := int64(s.now())
+		for _, t := range due {
+			_ = late.RecordValue(min(max(at-t, histMinNs), histMaxNs))
+		}
+		due = due[:0]
+		return err
+	}
 	for {
 		select {
 		case <-stop:
-			return s.flush()
+			return flush()
 		default:
 		}
 		now := int64(s.now())
-		sent := false
 		for next <= now {
 			if limited && budget.Load() <= 0 {
-				return s.flush()
+				return flush()
 			}
 			kind, err := s.send(next)
 			if err != nil {
 				return err
 			}
 			if kind == kindNew {
+				due = append(due, next)
 				next += interval
 				if limited {
 					budget.Add(-1)
 				}
 			}
-			sent = true
 		}
-		if sent {
-			if err := s.flush(); err != nil {
+		if len(due) > 0 {
+			if err := flush(); err != nil {
 				return err
 			}
 		}
-		timer.Reset(time.Duration(next - int64(s.now())))
-		select {
-		case <-timer.C:
-		case <-stop:
-			return s.flush()
-		}
+		// Short sleeps, so that a stop is seen within 5 ms.
+		pace.sleep(min(time.Duration(next-int64(s.now())), 5*time.Millisecond))
 	}
 }
 

@@ -50,6 +50,7 @@ type session struct {
 	st          counters
 	hist        *hdrhistogram.Histogram // whole run
 	ivHist      *hdrhistogram.Histogram // since the last progress line
+	lateHist    *hdrhistogram.Histogram // rate mode: scheduled time to write, merged when the sender ends
 	lastAnswer  time.Duration           // since base
 	inSeq       int                     // next expected inbound MsgSeqNum
 	loggingOut  bool
@@ -89,18 +90,19 @@ type order struct {
 
 func newSession(r *runner, compID, role string, takePerMille int, seed uint64) *session {
 	return &session{
-		run:     r,
-		compID:  compID,
-		role:    role,
-		base:    r.base,
-		model:   NewModel(r.cfg.Symbol, seed, takePerMille),
-		orders:  make(map[uint64]*order, 4096),
-		st:      newCounters(),
-		hist:    newHist(),
-		ivHist:  newHist(),
-		inSeq:   1,
-		logout:  make(chan struct{}),
-		readErr: make(chan error, 1),
+		run:      r,
+		compID:   compID,
+		role:     role,
+		base:     r.base,
+		model:    NewModel(r.cfg.Symbol, seed, takePerMille),
+		orders:   make(map[uint64]*order, 4096),
+		st:       newCounters(),
+		hist:     newHist(),
+		lateHist: newHist(),
+		ivHist:   newHist(),
+		inSeq:    1,
+		logout:   make(chan struct{}),
+		readErr:  make(chan error, 1),
 	}
 }
 

@@ -192,6 +192,11 @@ func TestRunRateFake(t *testing.T) {
 	if res.OrdersSent < 1700 || res.OrdersSent > 2100 || res.Acks != res.OrdersSent {
 		t.Fatalf("rate 2000/s for 1 s: sent %d, acks %d", res.OrdersSent, res.Acks)
 	}
+	// Every order sent has its lateness (schedule to write) measured,
+	// and that lateness is part of its ack latency, never more.
+	if l := res.SendLateness; l == nil || l.Count != res.OrdersSent || l.Max > res.Latency.Max {
+		t.Fatalf("send lateness %+v for %d orders (ack latency max %.1f µs)", l, res.OrdersSent, res.Latency.Max)
+	}
 
 	cfg.Rate = 0
 	cfg.Orders = 1000
@@ -203,6 +208,9 @@ func TestRunRateFake(t *testing.T) {
 	}
 	if res.OrdersSent < 1000 || res.OrdersSent > 1000+int64(len(cfg.CompIDs)) || time.Since(start) > 5*time.Second {
 		t.Fatalf("--orders 1000: sent %d in %v", res.OrdersSent, time.Since(start))
+	}
+	if res.SendLateness != nil {
+		t.Fatalf("window mode reports a send lateness: %+v", res.SendLateness)
 	}
 }
 

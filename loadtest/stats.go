@@ -188,6 +188,9 @@ type Result struct {
 	// ExecutionReport. Unanswered orders are in it with their age at the
 	// end of the run (a lower bound of their latency).
 	Latency Latency `json:"ack_latency"`
+	// SendLateness (rate mode only): each order's scheduled time to the
+	// write that sent it, the part of Latency that is the client's own.
+	SendLateness *Latency `json:"send_lateness,omitempty"`
 }
 
 // UnexpectedRejects counts what a healthy run against the dev venue never

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -20,7 +21,7 @@ import (
 )
 
 func newDevCmd(g *globals) *cobra.Command {
-	var dataFlag, cpuProfile, memProfile string
+	var dataFlag, cpuProfile, memProfile, traceFile string
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run the whole venue on this machine with the dev firms, sessions and funding",
@@ -59,6 +60,17 @@ func newDevCmd(g *globals) *cobra.Command {
 					return fmt.Errorf("dev: --cpuprofile: %w", err)
 				}
 				defer pprof.StopCPUProfile()
+			}
+			if traceFile != "" {
+				f, err := os.Create(traceFile)
+				if err != nil {
+					return fmt.Errorf("dev: --trace: %w", err)
+				}
+				defer f.Close()
+				if err := trace.Start(f); err != nil {
+					return fmt.Errorf("dev: --trace: %w", err)
+				}
+				defer trace.Stop()
 			}
 			sigs := make(chan os.Signal, 1)
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -99,6 +111,7 @@ func newDevCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the venue to this file until it stops")
 	cmd.Flags().StringVar(&memProfile, "memprofile", "", "write a heap profile of the venue to this file when it is told to stop (before it stops)")
+	cmd.Flags().StringVar(&traceFile, "trace", "", "write a Go execution trace of the venue to this file until it stops (go tool trace)")
 	cmd.Flags().StringVar(&dataFlag, "data", "", "data directory: journal and snapshots (default data_dir, ./venue-data)")
 	return cmd
 }

@@ -200,6 +200,10 @@ func printLoadResult(w io.Writer, r *loadtest.Result) {
 	l := r.Latency
 	fmt.Fprintf(w, "ack latency    µs over %d orders: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  (mean %.1f)\n",
 		l.Count, l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean)
+	if sl := r.SendLateness; sl != nil {
+		fmt.Fprintf(w, "send lateness  µs (the client's, included above): p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
+			sl.P50, sl.P99, sl.P999, sl.Max)
+	}
 	if r.Unanswered > 0 {
 		fmt.Fprintf(w, "               %d of them unanswered, counted at their age at the end: lower bounds\n", r.Unanswered)
 	}
