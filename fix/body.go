@@ -84,6 +84,46 @@ func (b *body) utc(tag quickfix.Tag, nanos int64) {
 	b.end(i)
 }
 
+// A group is a repeating group being written into a body: the value of
+// its count tag is the count, then each entry's fields in the order they
+// are added (the group template's order), so the group sorts with its
+// count tag and keeps its inside as written.
+type group struct {
+	b *body
+	i int
+}
+
+// group starts the repeating group counted by tag with n entries; the
+// caller adds exactly the entries' fields, then calls end.
+func (b *body) group(tag quickfix.Tag, n int) group {
+	i := b.begin(tag)
+	b.vals = strconv.AppendInt(b.vals, int64(n), 10)
+	return group{b, i}
+}
+
+func (g group) field(tag quickfix.Tag) {
+	g.b.vals = append(g.b.vals, '\x01')
+	g.b.vals = strconv.AppendInt(g.b.vals, int64(tag), 10)
+	g.b.vals = append(g.b.vals, '=')
+}
+
+func (g group) str(tag quickfix.Tag, v string) {
+	g.field(tag)
+	g.b.vals = append(g.b.vals, v...)
+}
+
+func (g group) int(tag quickfix.Tag, v int64) {
+	g.field(tag)
+	g.b.vals = strconv.AppendInt(g.b.vals, v, 10)
+}
+
+func (g group) appendFn(tag quickfix.Tag, fn func(dst []byte, n int64) []byte, n int64) {
+	g.field(tag)
+	g.b.vals = fn(g.b.vals, n)
+}
+
+func (g group) end() { g.b.end(g.i) }
+
 // message makes the message of type msgType with the body set so far.
 func (b *body) message(msgType string) *quickfix.Message {
 	out, sum := b.bytes()

@@ -424,7 +424,7 @@ func (d *DropCopy) trade(ev *matching.Event, i int) int {
 	}
 	for k, side := range sides {
 		firm := d.firmOf(side.v.Account)
-		var fill outMsg // rendered once for every session of the firm
+		var fill, tcr outMsg // each rendered once for every session of the firm
 		for _, s := range set.byFirm[firm] {
 			pos := position{ev.Seq, i, k + 1}
 			if s.info.TradeCaptureReports {
@@ -432,13 +432,14 @@ func (d *DropCopy) trade(ev *matching.Event, i int) int {
 					continue // one report with both sides, at the taker's position
 				}
 				pos.side = 2
-				var own []tradeSide
-				for _, o := range sides {
-					if d.firmOf(o.v.Account) == firm {
-						own = append(own, o)
+				if tcr.body == nil {
+					own := sides[k : k+1] // this firm's side only
+					if makerFirm == takerFirm {
+						own = sides[:]
 					}
+					tcr = d.tradeCapture(ev, i, own)
 				}
-				sent += d.send(s, pos, outMsg{msg: d.tradeCapture(ev, i, own)})
+				sent += d.send(s, pos, tcr)
 				continue
 			}
 			if fill.body == nil {
@@ -503,43 +504,44 @@ func (d *DropCopy) sender(s *dcSession) {
 }
 
 // tradeCapture renders a trade as a TradeCaptureReport (35=AE) with the
-// sides given.
-func (d *DropCopy) tradeCapture(ev *matching.Event, i int, sides []tradeSide) *quickfix.Message {
+// sides given, on the router's scratch body.
+func (d *DropCopy) tradeCapture(ev *matching.Event, i int, sides []tradeSide) outMsg {
 	sym, _ := d.uni.SymbolByID(ev.Order.Symbol)
-	m := newMsg("AE")
-	b := &m.Body
-	b.SetString(quickfix.Tag(571), execID(ev.Seq, i, ""))
-	b.SetString(quickfix.Tag(570), "N")
-	b.SetString(tagTrdMatchID, strconv.FormatUint(ev.TradeID, 10))
-	b.SetField(tagTransactTime, utc(ev.Time))
-	b.SetString(quickfix.Tag(75), time.Unix(0, ev.Time).UTC().Format("20060102"))
+	b := &d.b
+	b.reset()
+	b.str(quickfix.Tag(571), execID(ev.Seq, i, ""))
+	b.str(quickfix.Tag(570), "N")
+	b.uint(tagTrdMatchID, ev.TradeID)
+	b.utc(tagTransactTime, ev.Time)
+	di := b.begin(quickfix.Tag(75))
+	b.vals = time.Unix(0, ev.Time).UTC().AppendFormat(b.vals, "20060102")
+	b.end(di)
 	if sym != nil {
-		b.SetString(tagSymbol, sym.Name)
-		setDec(m, tagLastPx, sym.PxDec(ev.Px).String())
-		setDec(m, tagLastQty, sym.QtyDec(ev.Qty).String())
+		b.str(tagSymbol, sym.Name)
+		b.appendFn(tagLastPx, sym.AppendPx, ev.Px)
+		b.appendFn(tagLastQty, sym.AppendQty, ev.Qty)
 	}
-	grp := quickfix.NewRepeatingGroup(quickfix.Tag(552), quickfix.GroupTemplate{
-		quickfix.GroupElement(tagSide), quickfix.GroupElement(tagOrderID), quickfix.GroupElement(tagClOrdID),
-		quickfix.GroupElement(tagAccount), quickfix.GroupElement(tagCommission), quickfix.GroupElement(tagCommType),
-		quickfix.GroupElement(tagCommCurrency), quickfix.GroupElement(tagLastLiquidityInd),
-	})
+	// NoSides (552): the group template's order is Side, OrderID,
+	// ClOrdID, Account, Commission, CommType, CommCurrency,
+	// LastLiquidityInd.
+	g := b.group(quickfix.Tag(552), len(sides))
 	for _, s := range sides {
-		r := grp.Add()
-		r.SetString(tagSide, strconv.Itoa(int(s.v.Side)))
-		r.SetString(tagOrderID, orderIDString(s.v.ID))
-		r.SetString(tagClOrdID, s.v.ClOrdID)
+		g.int(tagSide, int64(s.v.Side))
+		g.str(tagOrderID, orderIDString(s.v.ID))
+		g.str(tagClOrdID, s.v.ClOrdID)
 		if a, ok := d.dir.Account(s.v.Account); ok {
-			r.SetString(tagAccount, a.Name)
+			g.str(tagAccount, a.Name)
 		}
 		if sym != nil {
-			r.SetField(tagCommission, quickfix.FIXString(sym.QuoteDec(s.fee).String()))
-			r.SetString(tagCommType, "3")
-			r.SetString(tagCommCurrency, sym.Quote)
+			g.appendFn(tagCommission, sym.AppendQuote, s.fee)
+			g.str(tagCommType, "3")
+			g.str(tagCommCurrency, sym.Quote)
 		}
-		r.SetInt(tagLastLiquidityInd, s.liq)
+		g.int(tagLastLiquidityInd, int64(s.liq))
 	}
-	b.SetGroup(grp)
-	return m
+	g.end()
+	out, sum := b.bytes()
+	return outMsg{typ: "AE", body: out, sum: sum}
 }
 
 // OnCreate implements quickfix.Application.
