@@ -166,7 +166,7 @@ func validateMsgType(d *datadictionary.DataDictionary, msgType string, _ *Messag
 
 func validateWalk(transportDD *datadictionary.DataDictionary, appDD *datadictionary.DataDictionary, settings ValidatorSettings, msgType string, msg *Message) MessageRejectError {
 	remainingFields := msg.fields
-	iteratedTags := make(datadictionary.TagSet)
+	var iteratedTags tagsSeen // venue patch 12: no map per message
 
 	var messageDef *datadictionary.MessageDef
 	var fieldDef *datadictionary.FieldDef
@@ -186,10 +186,9 @@ func validateWalk(transportDD *datadictionary.DataDictionary, appDD *datadiction
 			messageDef = appDD.Messages[msgType]
 		}
 
-		if _, duplicate := iteratedTags[int(tag)]; duplicate {
+		if iteratedTags.add(tag) {
 			return tagAppearsMoreThanOnce(tag)
 		}
-		iteratedTags.Add(int(tag))
 
 		if fieldDef, ok = messageDef.Fields[int(tag)]; !ok {
 			if !checkFieldNotDefined(settings, tag) {
@@ -384,76 +383,52 @@ func validateField(d *datadictionary.DataDictionary,
 		}
 	}
 
-	var prototype FieldValue
+	// Venue patch 12: each type is read into a value on the stack, not a
+	// new FieldValue per field; the string types are not read at all (a
+	// FIXString's Read cannot fail, it only copies the bytes).
+	var err error
 	switch fieldType.Type {
-	case "MULTIPLESTRINGVALUE", "MULTIPLEVALUESTRING":
-		fallthrough
-	case "MULTIPLECHARVALUE":
-		fallthrough
-	case "CHAR":
-		fallthrough
-	case "CURRENCY":
-		fallthrough
-	case "DATA":
-		fallthrough
-	case "MONTHYEAR":
-		fallthrough
-	case "LOCALMKTDATE", "DATE":
-		fallthrough
-	case "EXCHANGE":
-		fallthrough
-	case "LANGUAGE":
-		fallthrough
-	case "XMLDATA":
-		fallthrough
-	case "COUNTRY":
-		fallthrough
-	case "UTCTIMEONLY":
-		fallthrough
-	case "UTCDATEONLY", "UTCDATE":
-		fallthrough
-	case "TZTIMEONLY":
-		fallthrough
-	case "TZTIMESTAMP":
-		fallthrough
-	case "STRING":
-		prototype = new(FIXString)
-
 	case "BOOLEAN":
-		prototype = new(FIXBoolean)
-
-	case "LENGTH":
-		fallthrough
-	case "DAYOFMONTH":
-		fallthrough
-	case "NUMINGROUP":
-		fallthrough
-	case "SEQNUM":
-		fallthrough
-	case "INT":
-		prototype = new(FIXInt)
-
+		var v FIXBoolean
+		err = v.Read(field.value)
+	case "LENGTH", "DAYOFMONTH", "NUMINGROUP", "SEQNUM", "INT":
+		var v FIXInt
+		err = v.Read(field.value)
 	case "UTCTIMESTAMP", "TIME":
-		prototype = new(FIXUTCTimestamp)
-
-	case "QTY", "QUANTITY":
-		fallthrough
-	case "AMT":
-		fallthrough
-	case "PRICE":
-		fallthrough
-	case "PRICEOFFSET":
-		fallthrough
-	case "PERCENTAGE":
-		fallthrough
-	case "FLOAT":
-		prototype = new(FIXFloat)
-
+		var v FIXUTCTimestamp
+		err = v.Read(field.value)
+	case "QTY", "QUANTITY", "AMT", "PRICE", "PRICEOFFSET", "PERCENTAGE", "FLOAT":
+		var v FIXFloat
+		err = v.Read(field.value)
 	}
-
-	if err := prototype.Read(field.value); err != nil {
+	if err != nil {
 		return IncorrectDataFormatForValue(field.tag)
 	}
 
 	return nil
+}
+
+// tagsSeen is the set of tags validateWalk has met (venue patch 12): a
+// bitmap on the stack for tags below 1024, a map only for larger ones.
+type tagsSeen struct {
+	low  [16]uint64
+	high map[Tag]struct{}
+}
+
+// add adds tag and reports whether it was there already.
+func (t *tagsSeen) add(tag Tag) bool {
+	if tag >= 0 && tag < 1024 {
+		w, bit := tag/64, uint64(1)<<(tag%64)
+		seen := t.low[w]&bit != 0
+		t.low[w] |= bit
+		return seen
+	}
+	if _, seen := t.high[tag]; seen {
+		return true
+	}
+	if t.high == nil {
+		t.high = make(map[Tag]struct{})
+	}
+	t.high[tag] = struct{}{}
+	return false
 }
