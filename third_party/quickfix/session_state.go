@@ -26,6 +26,23 @@ type stateMachine struct {
 	State                 sessionState
 	pendingStop, stopped  bool
 	notifyOnInSessionTime chan interface{}
+	inSpare               *Message // venue patch 13: parse the next incoming message into this
+}
+
+// stashed reports whether the session keeps msg past its handling: a
+// message ahead of a gap, stashed until the resend fills it (venue patch
+// 13).
+func (sm *stateMachine) stashed(msg *Message) bool {
+	rs, ok := sm.State.(resendState)
+	if !ok {
+		return false
+	}
+	for _, m := range rs.messageStash {
+		if m == msg {
+			return true
+		}
+	}
+	return false
 }
 
 func (sm *stateMachine) Start(s *session) {
@@ -91,12 +108,26 @@ func (sm *stateMachine) Incoming(session *session, m fixIn) {
 
 	session.log.OnIncoming(m.bytes.Bytes())
 
-	msg := NewMessage()
+	// Venue patch 13: the session parses each message into the one it
+	// parsed the last into (its field maps and field slice keep their
+	// room), unless that one was kept (stashed for after a resend).
+	msg := sm.inSpare
+	sm.inSpare = nil
+	if msg == nil {
+		msg = NewMessage()
+	} else {
+		msg.ReceiveTime = time.Time{}
+		msg.bodyBytes = nil
+		msg.rawBody, msg.rawBodySum = nil, 0
+	}
 	if err := ParseMessageWithDataDictionary(msg, m.bytes, session.transportDataDictionary, session.appDataDictionary); err != nil {
 		session.log.OnEventf("Msg Parse Error: %v, %q", err.Error(), m.bytes)
 	} else {
 		msg.ReceiveTime = m.receiveTime
 		sm.fixMsgIn(session, msg)
+	}
+	if !sm.stashed(msg) {
+		sm.inSpare = msg
 	}
 
 	session.peerTimer.Reset(time.Duration(float64(1.2) * float64(session.HeartBtInt)))
