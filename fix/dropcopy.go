@@ -490,15 +490,25 @@ func (d *DropCopy) send(s *dcSession, pos position, m outMsg) int {
 }
 
 // sender hands a session's reports to quickfixgo, which stores each (and
-// sends it when the session is logged on), in order, for ever.
+// sends it when the session is logged on), in order, for ever: whatever
+// is queued when it wakes goes as one batch (one write per store file).
 func (d *DropCopy) sender(s *dcSession) {
+	var b batcher
+	batch := make([]outMsg, 0, maxSendBatch)
 	for m := range s.out {
-		seq, err := m.sendTo(s.qid) // for a message, ToApp records its MsgSeqNum
-		if err == nil && seq > 0 {
+		var open bool
+		batch, open = drain(s.out, append(batch[:0], m))
+		n, seq, err := b.send(s.qid, batch) // for a message, ToApp records its MsgSeqNum
+		if seq > 0 {
 			s.queued.Store(int64(seq))
 		}
 		if err != nil {
-			d.log.Error("drop copy not stored", zap.String("comp_id", s.info.CompID), zap.Error(err))
+			d.log.Error("drop copy not stored", zap.String("comp_id", s.info.CompID),
+				zap.Int("reports", len(batch)-n), zap.Error(err))
+		}
+		clear(batch)
+		if !open {
+			return
 		}
 	}
 }

@@ -2,6 +2,7 @@ package fix
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,8 @@ import (
 )
 
 // TestFileStoreRecords: the drop copy's file store (third_party/quickfix
-// patch 9: positioned writes) writes the records upstream does
+// patch 9: positioned writes; patch 14: batches) writes the records
+// upstream does
 // ("seq,offset,len" lines, bodies back to back, the next seq as 19
 // digits), and a store opened again on the files resends every message
 // and continues the sequence, also after a reset.
@@ -37,13 +39,34 @@ func TestFileStoreRecords(t *testing.T) {
 		return st
 	}
 	st := open()
+	bst, ok := st.(quickfix.BatchMessageStore)
+	if !ok {
+		t.Fatal("the file store saves no batches (patch 14)")
+	}
+	// One by one and in batches (patch 14) of random sizes: the same
+	// records either way.
+	rng := rand.New(rand.NewPCG(3, 4))
 	var want []string
-	for seq := 1; seq <= 300; seq++ {
-		msg := fmt.Sprintf("8=FIX.4.4\x019=%d\x0135=8\x0134=%d\x0117=%s\x0110=000\x01", 10+seq%7, seq, strings.Repeat("x", seq%50))
-		if err := st.SaveMessageAndIncrNextSenderMsgSeqNum(seq, []byte(msg)); err != nil {
+	for seq := 1; seq <= 300; {
+		var batch [][]byte
+		for k := 1 + rng.IntN(20); k > 0 && seq+len(batch) <= 300; k-- {
+			n := seq + len(batch)
+			msg := fmt.Sprintf("8=FIX.4.4\x019=%d\x0135=8\x0134=%d\x0117=%s\x0110=000\x01", 10+n%7, n, strings.Repeat("x", n%50))
+			batch = append(batch, []byte(msg))
+			want = append(want, msg)
+		}
+		if len(batch) == 1 && rng.IntN(2) == 0 {
+			err = st.SaveMessageAndIncrNextSenderMsgSeqNum(seq, batch[0])
+		} else {
+			err = bst.SaveMessagesAndIncrNextSenderMsgSeqNum(seq, batch)
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
-		want = append(want, msg)
+		seq += len(batch)
+		if st.NextSenderMsgSeqNum() != seq {
+			t.Fatalf("after saving up to %d: next sender seq %d", seq-1, st.NextSenderMsgSeqNum())
+		}
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)

@@ -259,35 +259,59 @@ var logonMarker = quickfix.NewMessage()
 
 // sender delivers a session's queued reports in order, for ever. It alone
 // sends to the session, so quickfixgo blocking on a slow connection holds
-// up this session only.
+// up this session only. Whatever is queued when it wakes goes as one
+// batch, split at Logon markers.
 func (g *OrderEntry) sender(st *sessState) {
+	var b batcher
+	batch := make([]outMsg, 0, maxSendBatch)
 	for m := range st.out {
-		if m.msg == logonMarker {
-			g.flushPending(st)
-			continue
+		var open bool
+		batch, open = drain(st.out, append(batch[:0], m))
+		for rest := batch; len(rest) > 0; {
+			k := 0
+			for k < len(rest) && rest[k].msg != logonMarker {
+				k++
+			}
+			if k > 0 {
+				g.deliver(st, &b, rest[:k])
+			}
+			if k < len(rest) {
+				g.flushPending(st)
+				k++
+			}
+			rest = rest[k:]
 		}
-		g.deliver(st, m)
+		clear(batch)
+		if !open {
+			return
+		}
 	}
 }
 
-// deliver sends m to the session now, or keeps it for the session's next
-// Logon when it is not logged on or being cut. No lock is held while
-// quickfixgo sends.
-func (g *OrderEntry) deliver(st *sessState, m outMsg) {
+// deliver sends ms to the session now, or keeps them for the session's
+// next Logon when it is not logged on or being cut (or, from the first
+// one quickfixgo refused, when it fails). No lock is held while quickfixgo
+// sends.
+func (g *OrderEntry) deliver(st *sessState, b *batcher, ms []outMsg) {
 	st.mu.Lock()
 	online := st.online && !st.cutting.Load()
 	if !online {
-		g.keep(st, m)
+		for _, m := range ms {
+			g.keep(st, m)
+		}
 		st.mu.Unlock()
 		return
 	}
 	st.mu.Unlock()
-	if _, err := m.sendTo(st.qid); err == nil {
-		g.stats.reportsOut.Add(1)
+	n, _, err := b.send(st.qid, ms)
+	g.stats.reportsOut.Add(uint64(n))
+	if err == nil {
 		return
 	}
 	st.mu.Lock()
-	g.keep(st, m)
+	for _, m := range ms[n:] {
+		g.keep(st, m)
+	}
 	st.mu.Unlock()
 }
 

@@ -24,3 +24,58 @@ func (m outMsg) sendTo(qid quickfix.SessionID) (int, error) {
 
 // rawReport is the outMsg of a rendered ExecutionReport.
 func rawReport(r orderReport) outMsg { return outMsg{typ: "8", body: r.body, sum: r.sum} }
+
+// maxSendBatch bounds the messages a session's sender hands quickfixgo at
+// once.
+const maxSendBatch = 256
+
+// drain appends to batch what ch holds now, without waiting, up to
+// maxSendBatch messages in all; open is false once ch is closed and
+// empty.
+func drain(ch <-chan outMsg, batch []outMsg) (_ []outMsg, open bool) {
+	for len(batch) < maxSendBatch {
+		select {
+		case m, ok := <-ch:
+			if !ok {
+				return batch, false
+			}
+			batch = append(batch, m)
+		default:
+			return batch, true
+		}
+	}
+	return batch, true
+}
+
+// A batcher queues a session's messages with quickfixgo: each run of
+// rendered bodies in one call (quickfix.SendRawBatchToTarget: one store
+// write for the run, one wake-up of the connection's writer), any other
+// message on its own. One goroutine uses a batcher.
+type batcher struct{ raw []quickfix.RawMessage }
+
+// send queues ms, in order. It returns how many of ms were queued (a run
+// of bodies is queued whole or not at all), the MsgSeqNum of the last
+// body queued (0: none) and the error that stopped it.
+func (b *batcher) send(qid quickfix.SessionID, ms []outMsg) (n, lastSeq int, err error) {
+	for n < len(ms) {
+		if ms[n].body == nil {
+			if _, err := ms[n].sendTo(qid); err != nil {
+				return n, lastSeq, err
+			}
+			n++
+			continue
+		}
+		b.raw = b.raw[:0]
+		j := n
+		for ; j < len(ms) && ms[j].body != nil; j++ {
+			b.raw = append(b.raw, quickfix.RawMessage{MsgType: ms[j].typ, Body: ms[j].body, BodySum: ms[j].sum})
+		}
+		seq, err := quickfix.SendRawBatchToTarget(qid, b.raw)
+		clear(b.raw) // the bodies are the store's and the writer's now
+		if err != nil {
+			return n, lastSeq, err
+		}
+		n, lastSeq = j, seq
+	}
+	return n, lastSeq, nil
+}

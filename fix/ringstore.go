@@ -110,6 +110,18 @@ func (s *ringStore) SaveMessageAndIncrNextSenderMsgSeqNum(seq int, msg []byte) e
 	return nil
 }
 
+// SaveMessagesAndIncrNextSenderMsgSeqNum saves a batch under one lock
+// (quickfix.BatchMessageStore).
+func (s *ringStore) SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, m := range msgs {
+		s.save(first+i, m)
+	}
+	s.nextSender = first + len(msgs)
+	return nil
+}
+
 func (s *ringStore) IterateMessages(begin, end int, cb func([]byte) error) error {
 	s.mu.Lock()
 	var out [][]byte

@@ -308,6 +308,23 @@ func (s *lockedStore) SaveMessageAndIncrNextSenderMsgSeqNum(seq int, msg []byte)
 	return s.inner.SaveMessageAndIncrNextSenderMsgSeqNum(seq, msg)
 }
 
+// SaveMessagesAndIncrNextSenderMsgSeqNum saves a batch in one go when the
+// inner store can (quickfix.BatchMessageStore: the file store writes each
+// of its files once), one by one otherwise.
+func (s *lockedStore) SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if bs, ok := s.inner.(quickfix.BatchMessageStore); ok {
+		return bs.SaveMessagesAndIncrNextSenderMsgSeqNum(first, msgs)
+	}
+	for i, m := range msgs {
+		if err := s.inner.SaveMessageAndIncrNextSenderMsgSeqNum(first+i, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // GetMessages and IterateMessages go to the file store without the lock:
 // they read the store's files through their own handles (after syncing
 // under the store's file lock) and touch none of its cached counters; the

@@ -48,3 +48,11 @@ type MessageStore interface {
 type MessageStoreFactory interface {
 	Create(sessionID SessionID) (MessageStore, error)
 }
+
+// BatchMessageStore is a MessageStore that saves several consecutive sent
+// messages at once (VENUE PATCH 14): SendRawBatchToTarget uses it when the
+// session's store has it. msgs[i] has MsgSeqNum first+i; once they are
+// saved the next sender MsgSeqNum is first+len(msgs).
+type BatchMessageStore interface {
+	SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][]byte) error
+}
