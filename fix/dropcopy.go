@@ -2,6 +2,7 @@ package fix
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -55,9 +56,13 @@ type DropCopy struct {
 	// last is the seq of the last command the router handled, and
 	// journalDir where to read the history a new session joins with;
 	// both the router's.
-	last       uint64
-	journalDir string
-	cuts       atomic.Uint64
+	last        uint64
+	journalDir  string
+	cuts        atomic.Uint64
+	storeErrors atomic.Uint64 // attempts to store reports that failed
+	// sendBatch queues reports with quickfixgo (nil: a batcher's send);
+	// tests put a failing store behind it.
+	sendBatch func(qid quickfix.SessionID, ms []outMsg) (n, lastSeq int, err error)
 }
 
 // dcSet is the drop-copy sessions at one time.
@@ -494,22 +499,65 @@ func (d *DropCopy) send(s *dcSession, pos position, m outMsg) int {
 // is queued when it wakes goes as one batch (one write per store file).
 func (d *DropCopy) sender(s *dcSession) {
 	var b batcher
+	send := d.sendBatch
+	if send == nil {
+		send = b.send
+	}
 	batch := make([]outMsg, 0, maxSendBatch)
 	for m := range s.out {
 		var open bool
 		batch, open = drain(s.out, append(batch[:0], m))
-		n, seq, err := b.send(s.qid, batch) // for a message, ToApp records its MsgSeqNum
-		if seq > 0 {
-			s.queued.Store(int64(seq))
-		}
-		if err != nil {
-			d.log.Error("drop copy not stored", zap.String("comp_id", s.info.CompID),
-				zap.Int("reports", len(batch)-n), zap.Error(err))
-		}
+		d.store(s, send, batch)
 		clear(batch)
 		if !open {
 			return
 		}
+	}
+}
+
+// storeRetryMin and storeRetryMax bound the wait before the drop copy
+// tries again to store reports its store refused (variables for tests).
+var (
+	storeRetryMin = 10 * time.Millisecond
+	storeRetryMax = time.Second
+)
+
+// store hands batch to quickfixgo until all of it is stored, in order. A
+// store that fails (a full disk) is tried again, the wait doubling up to
+// storeRetryMax, for as long as it takes: the back office must never see
+// a gap. Meanwhile the session's queue fills, the router blocks on it and
+// the sequencer drops the router, which catches up from the journal once
+// the store works again (the cursor skips what was stored). Only a session
+// that is gone (the acceptor stopped) ends the attempts: its reports are
+// in the journal, and the next start's catch-up sends them.
+func (d *DropCopy) store(s *dcSession, send func(quickfix.SessionID, []outMsg) (int, int, error), batch []outMsg) {
+	wait := storeRetryMin
+	failed := false
+	for len(batch) > 0 {
+		n, seq, err := send(s.qid, batch) // for a message, ToApp records its MsgSeqNum
+		if seq > 0 {
+			s.queued.Store(int64(seq))
+		}
+		batch = batch[n:]
+		if err == nil {
+			break
+		}
+		if errors.Is(err, quickfix.ErrUnknownSession) {
+			d.log.Warn("drop copy session stopped: reports left to the next start's catch-up",
+				zap.String("comp_id", s.info.CompID), zap.Int("reports", len(batch)))
+			return
+		}
+		d.storeErrors.Add(1)
+		if !failed {
+			d.log.Error("drop copy not stored: retrying until the store takes it", zap.String("comp_id", s.info.CompID),
+				zap.Int("reports", len(batch)), zap.Error(err))
+			failed = true
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, storeRetryMax)
+	}
+	if failed {
+		d.log.Info("drop copy stored again", zap.String("comp_id", s.info.CompID))
 	}
 }
 

@@ -1,10 +1,17 @@
 package fix
 
 import (
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
 
 	"github.com/quickfixgo/quickfix"
-	"testing"
+	"go.uber.org/zap"
+
+	"venue/refdata"
 )
 
 // TestLastPositionLooksPastHeartbeats: the newest report may lie behind
@@ -57,4 +64,89 @@ func FuzzReportPosition(f *testing.F) {
 
 func quickfixSessionID(comp string) quickfix.SessionID {
 	return quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "VENUE", TargetCompID: comp}
+}
+
+// TestDropCopyStoreFailuresLoseNothing: a store that refuses writes now
+// and then (a run of bodies whole, after some of a batch went in) and a
+// full outage of 50 attempts in the middle: every report reaches the
+// store exactly once, in order, each refusal is counted, and a session
+// that is gone ends the attempts without blocking its queue.
+func TestDropCopyStoreFailuresLoseNothing(t *testing.T) {
+	storeRetryMin, storeRetryMax = time.Microsecond, 50*time.Microsecond
+	t.Cleanup(func() { storeRetryMin, storeRetryMax = 10*time.Millisecond, time.Second })
+	rng := rand.New(rand.NewPCG(9, 10))
+	const total = 5000
+	var (
+		mu         sync.Mutex
+		stored     []string
+		refused    uint64
+		outageLeft = 50
+		gone       bool
+	)
+	d := &DropCopy{log: zap.NewNop()}
+	d.sendBatch = func(_ quickfix.SessionID, ms []outMsg) (int, int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if gone {
+			return 0, 0, fmt.Errorf("send: %w", quickfix.ErrUnknownSession)
+		}
+		outage := len(stored) >= total/2 && outageLeft > 0 // 50 refusals in a row, half way
+		if outage {
+			outageLeft--
+		}
+		if outage || rng.IntN(4) == 0 {
+			n := rng.IntN(len(ms)) // some went in before the store failed
+			for _, m := range ms[:n] {
+				stored = append(stored, string(m.body))
+			}
+			refused++
+			return n, len(stored), errors.New("write: no space left on device")
+		}
+		for _, m := range ms {
+			stored = append(stored, string(m.body))
+		}
+		return len(ms), len(stored), nil
+	}
+	s := &dcSession{info: refdata.Session{CompID: "FIRM_A_DC"}, qid: quickfixSessionID("FIRM_A_DC"), out: make(chan outMsg, 64)}
+	senderDone := make(chan struct{})
+	go func() { d.sender(s); close(senderDone) }()
+	for i := 0; i < total; i++ {
+		s.out <- outMsg{typ: "8", body: []byte(fmt.Sprintf("17=%d\x01", i))}
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitFor("every report stored", func() bool { mu.Lock(); defer mu.Unlock(); return len(stored) == total })
+	mu.Lock()
+	for i, b := range stored {
+		if want := fmt.Sprintf("17=%d\x01", i); b != want {
+			mu.Unlock()
+			t.Fatalf("store record %d is %q, want %q", i, b, want)
+		}
+	}
+	if refused < 50 || d.storeErrors.Load() != refused {
+		mu.Unlock()
+		t.Fatalf("%d refusals, counted %d", refused, d.storeErrors.Load())
+	}
+	if s.queued.Load() != total {
+		mu.Unlock()
+		t.Fatalf("queued MsgSeqNum %d, want %d", s.queued.Load(), total)
+	}
+	gone = true
+	mu.Unlock()
+	// The acceptor stopped: what is queued is left to catch-up, and the
+	// queue never blocks the router.
+	for i := 0; i < 1000; i++ {
+		s.out <- outMsg{typ: "8", body: []byte("17=late\x01")}
+	}
+	waitFor("the queue drained", func() bool { return len(s.out) == 0 })
+	close(s.out)
+	<-senderDone
 }

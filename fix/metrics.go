@@ -89,12 +89,13 @@ func (g *OrderEntry) Disconnect(acc *Acceptor, comp string) bool {
 type DropCopyMetrics struct {
 	Sessions, SessionsOnline int
 	Cuts                     uint64
+	StoreErrors              uint64 // attempts to store reports that failed (each is retried)
 }
 
 // Metrics returns the drop copy's counters.
 func (d *DropCopy) Metrics() DropCopyMetrics {
 	set := d.cur()
-	m := DropCopyMetrics{Sessions: len(set.sessions), Cuts: d.cuts.Load()}
+	m := DropCopyMetrics{Sessions: len(set.sessions), Cuts: d.cuts.Load(), StoreErrors: d.storeErrors.Load()}
 	for _, s := range set.sessions {
 		if s.online.Load() {
 			m.SessionsOnline++

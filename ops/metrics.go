@@ -151,6 +151,7 @@ func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
 		m := s.src.DC.Metrics()
 		mw.Metric("venue_fix_sessions_connected", "gauge", "FIX sessions logged on.", float64(m.SessionsOnline), "kind", "drop-copy")
 		mw.Metric("venue_fix_drop_copy_cuts_total", "counter", "Drop-copy sessions disconnected for not reading.", float64(m.Cuts))
+		mw.Metric("venue_fix_drop_copy_store_errors_total", "counter", "Attempts to store drop-copy reports that failed (each is retried until it succeeds).", float64(m.StoreErrors))
 	}
 	if s.src.MD != nil {
 		m := s.src.MD.Stats()

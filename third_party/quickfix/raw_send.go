@@ -175,3 +175,8 @@ func (s *session) persistBatch(first int, msgs [][]byte) error {
 	}
 	return nil
 }
+
+// ErrUnknownSession is what sending to a session that is not (or no
+// longer) registered returns: a sender can tell a stopped acceptor from a
+// store that failed (VENUE PATCH 14).
+var ErrUnknownSession = errUnknownSession
