@@ -10,6 +10,10 @@
 # so the projector writes as the run goes. FOURTH=1 (with BACKOFFICE=1) adds
 # an order-entry session FIRM_A_2 on FIRM_A's account (password firm_a_2)
 # for `--comp-ids FIRM_A,FIRM_B,FIRM_C,FIRM_A_2 --sessions 4`.
+#
+# CLIENT=PATH runs that binary's `loadtest` instead of BIN's (to compare
+# two venues with one client). After the summary it prints the CPU time
+# the venue used during the run (user + system, from /proc).
 set -euo pipefail
 BIN=${1:?usage: loadtest-once.sh BIN [loadtest flags...]}
 shift
@@ -44,4 +48,7 @@ if [ "${FOURTH:-0}" = 1 ]; then
 		--firm FIRM_A --account FIRM_A --password-stdin >/dev/null
 	sleep 2 # the venue reads the back office every second
 fi
-"$BIN" loadtest --addr 127.0.0.1:19878 --no-progress "$@"
+cpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$P/stat"; }
+c0=$(cpu)
+"${CLIENT:-$BIN}" loadtest --addr 127.0.0.1:19878 --no-progress "$@"
+echo "venue cpu      $(awk -v a="$c0" -v b="$(cpu)" 'BEGIN { printf "%.2f", b - a }') s during the run"
