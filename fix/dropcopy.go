@@ -99,7 +99,7 @@ type dcSession struct {
 	cutting         atomic.Bool
 	// out is the session's queue, drained into quickfixgo (and so into its
 	// store) by the session's own sender goroutine.
-	out chan outMsg
+	out *queue[outMsg]
 }
 
 // position orders reports: by seq, then event index, then side (0 the
@@ -187,7 +187,7 @@ func NewDropCopy(cfg DropCopyConfig, dir *refdata.Directory, uni *refdata.Univer
 
 func (d *DropCopy) newSession(s refdata.Session) *dcSession {
 	ds := &dcSession{info: s, qid: quickfix.SessionID{BeginString: quickfix.BeginStringFIX44, SenderCompID: d.cfg.CompID, TargetCompID: s.CompID},
-		out: make(chan outMsg, 2*d.cfg.MaxBacklog)}
+		out: newQueue[outMsg](2 * d.cfg.MaxBacklog)}
 	go d.sender(ds)
 	return ds
 }
@@ -481,7 +481,7 @@ func (d *DropCopy) send(s *dcSession, pos position, m outMsg) int {
 		return 0
 	}
 	s.cursor = pos
-	backlog := int64(len(s.out)) + s.queued.Load() - s.written.Load()
+	backlog := int64(s.out.len()) + s.queued.Load() - s.written.Load()
 	if s.online.Load() && backlog > int64(d.cfg.MaxBacklog) && s.cutting.CompareAndSwap(false, true) {
 		d.cuts.Add(1)
 		d.log.Warn("drop copy session cut: not reading", zap.String("comp_id", s.info.CompID),
@@ -490,7 +490,7 @@ func (d *DropCopy) send(s *dcSession, pos position, m outMsg) int {
 			d.acc.Disconnect(s.qid)
 		}
 	}
-	s.out <- m
+	s.out.put(m)
 	return 1
 }
 
@@ -504,14 +504,13 @@ func (d *DropCopy) sender(s *dcSession) {
 		send = b.send
 	}
 	batch := make([]outMsg, 0, maxSendBatch)
-	for m := range s.out {
-		var open bool
-		batch, open = drain(s.out, append(batch[:0], m))
-		d.store(s, send, batch)
-		clear(batch)
-		if !open {
+	for {
+		var ok bool
+		if batch, ok = s.out.take(batch[:0], maxSendBatch); !ok {
 			return
 		}
+		d.store(s, send, batch)
+		clear(batch)
 	}
 }
 

@@ -107,11 +107,11 @@ func TestDropCopyStoreFailuresLoseNothing(t *testing.T) {
 		}
 		return len(ms), len(stored), nil
 	}
-	s := &dcSession{info: refdata.Session{CompID: "FIRM_A_DC"}, qid: quickfixSessionID("FIRM_A_DC"), out: make(chan outMsg, 64)}
+	s := &dcSession{info: refdata.Session{CompID: "FIRM_A_DC"}, qid: quickfixSessionID("FIRM_A_DC"), out: newQueue[outMsg](64)}
 	senderDone := make(chan struct{})
 	go func() { d.sender(s); close(senderDone) }()
 	for i := 0; i < total; i++ {
-		s.out <- outMsg{typ: "8", body: []byte(fmt.Sprintf("17=%d\x01", i))}
+		s.out.put(outMsg{typ: "8", body: []byte(fmt.Sprintf("17=%d\x01", i))})
 	}
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
@@ -144,9 +144,9 @@ func TestDropCopyStoreFailuresLoseNothing(t *testing.T) {
 	// The acceptor stopped: what is queued is left to catch-up, and the
 	// queue never blocks the router.
 	for i := 0; i < 1000; i++ {
-		s.out <- outMsg{typ: "8", body: []byte("17=late\x01")}
+		s.out.put(outMsg{typ: "8", body: []byte("17=late\x01")})
 	}
-	waitFor("the queue drained", func() bool { return len(s.out) == 0 })
-	close(s.out)
+	waitFor("the queue drained", func() bool { return s.out.len() == 0 })
+	s.out.close()
 	<-senderDone
 }

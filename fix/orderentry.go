@@ -95,7 +95,7 @@ type sessState struct {
 
 	// out is the session's queue of reports, drained by its own sender
 	// goroutine: the router never waits on a connection.
-	out      chan outMsg
+	out      *queue[outMsg]
 	cutting  atomic.Bool
 	loggedOn atomic.Bool // between OnLogon and OnLogout
 
@@ -202,7 +202,7 @@ func (g *OrderEntry) state(comp string) *sessState {
 		qid:      quickfix.SessionID{BeginString: quickfix.BeginStringFIX44, SenderCompID: g.cfg.CompID, TargetCompID: comp},
 		cod:      info.CancelOnDisconnect,
 		throttle: throttle{rate: g.rateOf(&info)},
-		out:      make(chan outMsg, g.cfg.OutQueue),
+		out:      newQueue[outMsg](g.cfg.OutQueue),
 	}
 	st.info.Store(&info)
 	go g.sender(st)
@@ -234,15 +234,13 @@ func (g *OrderEntry) send(st *sessState, m *quickfix.Message) { g.sendOut(st, ou
 
 // sendOut is send for a message or a rendered body.
 func (g *OrderEntry) sendOut(st *sessState, m outMsg) {
-	select {
-	case st.out <- m:
+	if st.out.tryPut(m) {
 		return
-	default:
 	}
 	if st.cutting.CompareAndSwap(false, true) {
 		g.stats.cuts.Add(1)
 		g.log.Warn("order-entry session cut: not reading its reports", zap.String("comp_id", st.sess().CompID),
-			zap.Int("queued", len(st.out)))
+			zap.Int("queued", st.out.len()))
 		g.mu.Lock()
 		acc := g.acc
 		g.mu.Unlock()
@@ -250,7 +248,7 @@ func (g *OrderEntry) sendOut(st *sessState, m outMsg) {
 			acc.Disconnect(st.qid)
 		}
 	}
-	st.out <- m
+	st.out.put(m)
 }
 
 // logonMarker in a session's queue tells its sender that the session
@@ -264,9 +262,11 @@ var logonMarker = quickfix.NewMessage()
 func (g *OrderEntry) sender(st *sessState) {
 	var b batcher
 	batch := make([]outMsg, 0, maxSendBatch)
-	for m := range st.out {
-		var open bool
-		batch, open = drain(st.out, append(batch[:0], m))
+	for {
+		var ok bool
+		if batch, ok = st.out.take(batch[:0], maxSendBatch); !ok {
+			return
+		}
 		for rest := batch; len(rest) > 0; {
 			k := 0
 			for k < len(rest) && rest[k].msg != logonMarker {
@@ -282,9 +282,6 @@ func (g *OrderEntry) sender(st *sessState) {
 			rest = rest[k:]
 		}
 		clear(batch)
-		if !open {
-			return
-		}
 	}
 }
 
@@ -363,7 +360,7 @@ func (g *OrderEntry) OnLogon(id quickfix.SessionID) {
 	}
 	st.loggedOn.Store(true)
 	st.cutting.Store(false)
-	st.out <- outMsg{msg: logonMarker}
+	st.out.put(outMsg{msg: logonMarker})
 	g.stats.logons.Add(1)
 	st.mu.Lock()
 	cod := st.cod

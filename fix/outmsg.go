@@ -29,24 +29,6 @@ func rawReport(r orderReport) outMsg { return outMsg{typ: "8", body: r.body, sum
 // once.
 const maxSendBatch = 256
 
-// drain appends to batch what ch holds now, without waiting, up to
-// maxSendBatch messages in all; open is false once ch is closed and
-// empty.
-func drain(ch <-chan outMsg, batch []outMsg) (_ []outMsg, open bool) {
-	for len(batch) < maxSendBatch {
-		select {
-		case m, ok := <-ch:
-			if !ok {
-				return batch, false
-			}
-			batch = append(batch, m)
-		default:
-			return batch, true
-		}
-	}
-	return batch, true
-}
-
 // A batcher queues a session's messages with quickfixgo: each run of
 // rendered bodies in one call (quickfix.SendRawBatchToTarget: one store
 // write for the run, one wake-up of the connection's writer), any other
