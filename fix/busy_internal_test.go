@@ -25,14 +25,7 @@ func (q *fullQueue) SubmitAsync(*matching.Command, func(sequencer.Result)) error
 // 103=99), a cancel gets a cancel reject saying the same, and
 // nothing waits: the session's goroutine is never held.
 func TestVenueBusy(t *testing.T) {
-	uni, err := refdata.FromConfig(config.Default().Symbols)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := refdata.Dev(4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	uni, dir := devRefdata(t)
 	q := &fullQueue{}
 	g := NewOrderEntry(OrderEntryConfig{CompID: "VENUE"}, dir, uni, q, nil)
 	st := g.state("FIRM_A")
@@ -93,4 +86,19 @@ func TestVenueBusy(t *testing.T) {
 	if q.tried != 2 {
 		t.Errorf("%d submits, want 2 (no retry inside the session's goroutine)", q.tried)
 	}
+}
+
+// devRefdata is the default symbols and the dev directory (four firms),
+// for the internal tests.
+func devRefdata(t *testing.T) (*refdata.Universe, *refdata.Directory) {
+	t.Helper()
+	uni, err := refdata.FromConfig(config.Default().Symbols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := refdata.Dev(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uni, dir
 }

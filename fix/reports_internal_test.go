@@ -250,14 +250,7 @@ func (d *DropCopy) fieldMapTradeCapture(ev *matching.Event, i int, sides []trade
 // symbols, are byte for byte what the field maps build, and the venue's
 // data dictionary parses their NoSides group back entry by entry.
 func TestTradeCaptureBytesEqualFieldMaps(t *testing.T) {
-	uni, err := refdata.FromConfig(config.Default().Symbols)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := refdata.Dev(4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	uni, dir := devRefdata(t)
 	dd, err := datadictionary.ParseSrc(bytes.NewReader(spec.FIX44))
 	if err != nil {
 		t.Fatal(err)
