@@ -58,7 +58,7 @@ func TestFileStoreRecords(t *testing.T) {
 		if len(batch) == 1 && rng.IntN(2) == 0 {
 			err = st.SaveMessageAndIncrNextSenderMsgSeqNum(seq, batch[0])
 		} else {
-			err = bst.SaveMessagesAndIncrNextSenderMsgSeqNum(seq, batch)
+			_, err = bst.SaveMessagesAndIncrNextSenderMsgSeqNum(seq, batch)
 		}
 		if err != nil {
 			t.Fatal(err)

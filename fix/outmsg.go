@@ -35,9 +35,9 @@ const maxSendBatch = 256
 // message on its own. One goroutine uses a batcher.
 type batcher struct{ raw []quickfix.RawMessage }
 
-// send queues ms, in order. It returns how many of ms were queued (a run
-// of bodies is queued whole or not at all), the MsgSeqNum of the last
-// body queued (0: none) and the error that stopped it.
+// send queues ms, in order. It returns how many of ms were queued (a
+// prefix: the store may save part of a run of bodies), the MsgSeqNum of
+// the last body queued (0: none) and the error that stopped the rest.
 func (b *batcher) send(qid quickfix.SessionID, ms []outMsg) (n, lastSeq int, err error) {
 	for n < len(ms) {
 		if ms[n].body == nil {
@@ -52,12 +52,14 @@ func (b *batcher) send(qid quickfix.SessionID, ms []outMsg) (n, lastSeq int, err
 		for ; j < len(ms) && ms[j].body != nil; j++ {
 			b.raw = append(b.raw, quickfix.RawMessage{MsgType: ms[j].typ, Body: ms[j].body, BodySum: ms[j].sum})
 		}
-		seq, err := quickfix.SendRawBatchToTarget(qid, b.raw)
+		k, seq, err := quickfix.SendRawBatchToTarget(qid, b.raw)
 		clear(b.raw) // the bodies are the store's and the writer's now
+		if k > 0 {
+			n, lastSeq = n+k, seq
+		}
 		if err != nil {
 			return n, lastSeq, err
 		}
-		n, lastSeq = j, seq
 	}
 	return n, lastSeq, nil
 }

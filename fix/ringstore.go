@@ -112,14 +112,14 @@ func (s *ringStore) SaveMessageAndIncrNextSenderMsgSeqNum(seq int, msg []byte) e
 
 // SaveMessagesAndIncrNextSenderMsgSeqNum saves a batch under one lock
 // (quickfix.BatchMessageStore).
-func (s *ringStore) SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][]byte) error {
+func (s *ringStore) SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][]byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, m := range msgs {
 		s.save(first+i, m)
 	}
 	s.nextSender = first + len(msgs)
-	return nil
+	return len(msgs), nil
 }
 
 func (s *ringStore) IterateMessages(begin, end int, cb func([]byte) error) error {

@@ -311,7 +311,7 @@ func (s *lockedStore) SaveMessageAndIncrNextSenderMsgSeqNum(seq int, msg []byte)
 // SaveMessagesAndIncrNextSenderMsgSeqNum saves a batch in one go when the
 // inner store can (quickfix.BatchMessageStore: the file store writes each
 // of its files once), one by one otherwise.
-func (s *lockedStore) SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][]byte) error {
+func (s *lockedStore) SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][]byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if bs, ok := s.inner.(quickfix.BatchMessageStore); ok {
@@ -319,10 +319,10 @@ func (s *lockedStore) SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][
 	}
 	for i, m := range msgs {
 		if err := s.inner.SaveMessageAndIncrNextSenderMsgSeqNum(first+i, m); err != nil {
-			return err
+			return i, err
 		}
 	}
-	return nil
+	return len(msgs), nil
 }
 
 // GetMessages and IterateMessages go to the file store without the lock:

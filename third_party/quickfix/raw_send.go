@@ -122,24 +122,22 @@ type RawMessage struct {
 }
 
 // SendRawBatchToTarget queues msgs, in order, as SendRawToTargetSeq would
-// one after the other, and returns the MsgSeqNum of the last. VENUE PATCH
-// 14: a store that is a BatchMessageStore saves them all at once (the file
-// store: one write per file for the batch instead of three per message),
-// and the writer is woken once. Either all of msgs are queued or, on an
-// error, none is (a store that is not a BatchMessageStore may have saved
-// some: like a failed single send, they are then in the store for resend
-// and not on the wire).
-func SendRawBatchToTarget(sessionID SessionID, msgs []RawMessage) (int, error) {
+// one after the other. VENUE PATCH 14: a store that is a BatchMessageStore
+// saves them at once (the file store: one write per file for the batch
+// instead of three per message), and the writer is woken once. It returns
+// how many of msgs were queued (those the store saved: a prefix), the
+// MsgSeqNum of the last of them, and the error that stopped the rest.
+func SendRawBatchToTarget(sessionID SessionID, msgs []RawMessage) (queued, lastSeq int, err error) {
 	session, ok := lookupSession(sessionID)
 	if !ok {
-		return 0, errUnknownSession
+		return 0, 0, errUnknownSession
 	}
 	return session.queueRawBatchForSend(msgs)
 }
 
-func (s *session) queueRawBatchForSend(msgs []RawMessage) (int, error) {
+func (s *session) queueRawBatchForSend(msgs []RawMessage) (int, int, error) {
 	if len(msgs) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	s.sendMutex.Lock()
 	defer s.sendMutex.Unlock()
@@ -153,27 +151,32 @@ func (s *session) queueRawBatchForSend(msgs []RawMessage) (int, error) {
 		}
 		built[i] = s.buildRaw(m.MsgType, first+i, m.Body, sum)
 	}
-	if err := s.persistBatch(first, built); err != nil {
-		return 0, err
+	n, err := s.persistBatch(first, built)
+	if n == 0 {
+		return 0, 0, err
 	}
-	s.toSend = append(s.toSend, built...)
+	s.toSend = append(s.toSend, built[:n]...)
 	s.notifyMessageOut()
-	return first + len(msgs) - 1, nil
+	return n, first + n - 1, err
 }
 
-func (s *session) persistBatch(first int, msgs [][]byte) error {
+// persistBatch saves msgs and returns how many it saved (a prefix).
+func (s *session) persistBatch(first int, msgs [][]byte) (int, error) {
 	if s.DisableMessagePersist {
-		return s.store.SetNextSenderMsgSeqNum(first + len(msgs))
+		if err := s.store.SetNextSenderMsgSeqNum(first + len(msgs)); err != nil {
+			return 0, err
+		}
+		return len(msgs), nil
 	}
 	if bs, ok := s.store.(BatchMessageStore); ok {
 		return bs.SaveMessagesAndIncrNextSenderMsgSeqNum(first, msgs)
 	}
 	for i, m := range msgs {
 		if err := s.store.SaveMessageAndIncrNextSenderMsgSeqNum(first+i, m); err != nil {
-			return err
+			return i, err
 		}
 	}
-	return nil
+	return len(msgs), nil
 }
 
 // ErrUnknownSession is what sending to a session that is not (or no

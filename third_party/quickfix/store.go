@@ -51,8 +51,9 @@ type MessageStoreFactory interface {
 
 // BatchMessageStore is a MessageStore that saves several consecutive sent
 // messages at once (VENUE PATCH 14): SendRawBatchToTarget uses it when the
-// session's store has it. msgs[i] has MsgSeqNum first+i; once they are
-// saved the next sender MsgSeqNum is first+len(msgs).
+// session's store has it. msgs[i] has MsgSeqNum first+i. It returns how
+// many of msgs it saved, a prefix (the next sender MsgSeqNum is then
+// first+saved), and the error that stopped it.
 type BatchMessageStore interface {
-	SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][]byte) error
+	SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][]byte) (saved int, err error)
 }

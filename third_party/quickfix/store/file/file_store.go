@@ -256,6 +256,10 @@ func (store *fileStore) setSession() error {
 func (store *fileStore) setSeqNum(f *os.File, seqNum int) error {
 	store.fileMu.Lock()
 	defer store.fileMu.Unlock()
+	return store.setSeqNumLocked(f, seqNum)
+}
+
+func (store *fileStore) setSeqNumLocked(f *os.File, seqNum int) error {
 	// VENUE PATCH 9: "%019d" written at the start in one positioned write.
 	var b [20]byte
 	d := strconv.AppendInt(b[:0], int64(seqNum), 10)
@@ -345,37 +349,22 @@ func (store *fileStore) SaveMessage(seqNum int, msg []byte) error {
 	store.fileMu.Lock()
 	defer store.fileMu.Unlock()
 	// The same records as upstream writes, header line first, at the ends
-	// of the files; on an error the ends are read again from the files.
-	offset := store.bodyEnd
+	// of the files; on an error both files are cut back (patch 14).
 	line := strconv.AppendInt(store.scratch[:0], int64(seqNum), 10)
 	line = append(line, ',')
-	line = strconv.AppendInt(line, offset, 10)
+	line = strconv.AppendInt(line, store.bodyEnd, 10)
 	line = append(line, ',')
 	line = strconv.AppendInt(line, int64(len(msg)), 10)
 	line = append(line, '\n')
 	store.scratch = line
-	if _, err := store.headerFile.WriteAt(line, store.headerEnd); err != nil {
-		_ = store.findEnds()
-		return fmt.Errorf("unable to write to file: %s: %s", store.headerFname, err.Error())
-	}
-	store.headerEnd += int64(len(line))
-	if _, err := store.bodyFile.WriteAt(msg, offset); err != nil {
-		_ = store.findEnds()
-		return fmt.Errorf("unable to write to file: %s: %s", store.bodyFname, err.Error())
-	}
-	store.bodyEnd += int64(len(msg))
-	if store.fileSync {
-		return store.syncBodyAndHeaderFilesLocked()
-	}
-	return nil
+	return store.writeRecordsLocked(line, msg)
 }
 
 func (store *fileStore) SaveMessageAndIncrNextSenderMsgSeqNum(seqNum int, msg []byte) error {
-	err := store.SaveMessage(seqNum, msg)
-	if err != nil {
-		return err
-	}
-	return store.IncrNextSenderMsgSeqNum()
+	// VENUE PATCH 14: as a batch of one, so that the record and the next
+	// MsgSeqNum are saved together or not at all.
+	_, err := store.SaveMessagesAndIncrNextSenderMsgSeqNum(seqNum, [][]byte{msg})
+	return err
 }
 
 func (store *fileStore) syncBodyAndHeaderFilesLocked() error {
@@ -477,12 +466,16 @@ func (store *fileStore) Close() error {
 // SaveMessagesAndIncrNextSenderMsgSeqNum saves msgs (MsgSeqNums first,
 // first+1, ...) with one positioned write to the header file, one to the
 // body file and one of the next sender MsgSeqNum: the same records as
-// SaveMessageAndIncrNextSenderMsgSeqNum one by one (VENUE PATCH 14).
-func (store *fileStore) SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][]byte) error {
+// upstream's SaveMessageAndIncrNextSenderMsgSeqNum one by one (VENUE
+// PATCH 14). All of it or nothing: on an error the files are cut back to
+// where they ended and the next MsgSeqNum stays, so saving the same
+// messages again writes them once. It reports how many it saved.
+func (store *fileStore) SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][]byte) (int, error) {
 	if len(msgs) == 0 {
-		return nil
+		return 0, nil
 	}
 	store.fileMu.Lock()
+	defer store.fileMu.Unlock()
 	lines, body := store.scratch[:0], store.bodyScratch[:0]
 	offset := store.bodyEnd
 	for i, m := range msgs {
@@ -502,29 +495,55 @@ func (store *fileStore) SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [
 	if cap(body) <= 1<<20 {
 		store.bodyScratch = body
 	}
-	err := store.writeRecordsLocked(lines, body)
-	store.fileMu.Unlock()
-	if err != nil {
-		return err
+	h0, b0 := store.headerEnd, store.bodyEnd
+	if err := store.writeRecordsLocked(lines, body); err != nil {
+		return 0, err
 	}
-	return store.SetNextSenderMsgSeqNum(first + len(msgs))
+	next := first + len(msgs)
+	if err := store.setSeqNumLocked(store.senderSeqNumsFile, next); err != nil {
+		store.cutBackLocked(h0, b0)
+		return 0, errors.Wrap(err, "file")
+	}
+	if err := store.cache.SetNextSenderMsgSeqNum(next); err != nil {
+		return len(msgs), err
+	}
+	return len(msgs), nil
 }
 
 // writeRecordsLocked writes header lines and then their bodies at the
-// files' ends, as SaveMessage does; fileMu is held.
+// files' ends; fileMu is held. On an error (a full disk may write part of
+// either) it cuts both files back to where they ended before (VENUE PATCH
+// 14): upstream left the header lines of a failed save in place, and a
+// save tried again then wrote its records twice, or after a torn line.
 func (store *fileStore) writeRecordsLocked(lines, body []byte) error {
-	if _, err := store.headerFile.WriteAt(lines, store.headerEnd); err != nil {
-		_ = store.findEnds()
-		return fmt.Errorf("unable to write to file: %s: %s", store.headerFname, err.Error())
+	h0, b0 := store.headerEnd, store.bodyEnd
+	fail := func(fname string, err error) error {
+		store.cutBackLocked(h0, b0)
+		return fmt.Errorf("unable to write to file: %s: %s", fname, err.Error())
 	}
-	store.headerEnd += int64(len(lines))
-	if _, err := store.bodyFile.WriteAt(body, store.bodyEnd); err != nil {
-		_ = store.findEnds()
-		return fmt.Errorf("unable to write to file: %s: %s", store.bodyFname, err.Error())
+	if _, err := store.headerFile.WriteAt(lines, h0); err != nil {
+		return fail(store.headerFname, err)
 	}
-	store.bodyEnd += int64(len(body))
+	if _, err := store.bodyFile.WriteAt(body, b0); err != nil {
+		return fail(store.bodyFname, err)
+	}
+	store.headerEnd, store.bodyEnd = h0+int64(len(lines)), b0+int64(len(body))
 	if store.fileSync {
-		return store.syncBodyAndHeaderFilesLocked()
+		if err := store.syncBodyAndHeaderFilesLocked(); err != nil {
+			store.cutBackLocked(h0, b0)
+			return err
+		}
 	}
 	return nil
+}
+
+// cutBackLocked truncates the header and body files to h and b, the ends
+// they had before a failed save; if that fails too, the ends are read
+// from the files.
+func (store *fileStore) cutBackLocked(h, b int64) {
+	if store.headerFile.Truncate(h) == nil && store.bodyFile.Truncate(b) == nil {
+		store.headerEnd, store.bodyEnd = h, b
+		return
+	}
+	_ = store.findEnds()
 }
