@@ -97,6 +97,10 @@ type dcSession struct {
 	queued, written atomic.Int64
 	online          atomic.Bool
 	cutting         atomic.Bool
+	// storeTrouble is set when the store refuses a write and cleared once
+	// the queue that built up meanwhile is mostly stored: until then the
+	// queue's length says nothing about the reader.
+	storeTrouble atomic.Bool
 	// out is the session's queue, drained into quickfixgo (and so into its
 	// store) by the session's own sender goroutine.
 	out *queue[outMsg]
@@ -481,7 +485,13 @@ func (d *DropCopy) send(s *dcSession, pos position, m outMsg) int {
 		return 0
 	}
 	s.cursor = pos
-	backlog := int64(s.out.len()) + s.queued.Load() - s.written.Load()
+	// While the store is failing, or the queue it left is still being
+	// stored, the queue is the store's doing, not the reader's: only what
+	// quickfixgo holds unwritten counts then.
+	backlog := s.queued.Load() - s.written.Load()
+	if !s.storeTrouble.Load() {
+		backlog += int64(s.out.len())
+	}
 	if s.online.Load() && backlog > int64(d.cfg.MaxBacklog) && s.cutting.CompareAndSwap(false, true) {
 		d.cuts.Add(1)
 		d.log.Warn("drop copy session cut: not reading", zap.String("comp_id", s.info.CompID),
@@ -511,6 +521,9 @@ func (d *DropCopy) sender(s *dcSession) {
 		}
 		d.store(s, send, batch)
 		clear(batch)
+		if s.storeTrouble.Load() && s.out.len() < d.cfg.MaxBacklog/2 {
+			s.storeTrouble.Store(false) // what the outage queued is stored
+		}
 	}
 }
 
@@ -546,6 +559,7 @@ func (d *DropCopy) store(s *dcSession, send func(quickfix.SessionID, []outMsg) (
 				zap.String("comp_id", s.info.CompID), zap.Int("reports", len(batch)))
 			return
 		}
+		s.storeTrouble.Store(true)
 		d.storeErrors.Add(1)
 		if !failed {
 			d.log.Error("drop copy not stored: retrying until the store takes it", zap.String("comp_id", s.info.CompID),

@@ -150,3 +150,93 @@ func TestDropCopyStoreFailuresLoseNothing(t *testing.T) {
 	s.out.close()
 	<-senderDone
 }
+
+// TestDropCopyStoreOutageCutsNoReader: while the store refuses writes the
+// session's queue grows, and that is not the back office's doing: a
+// logged-on session that reads is not cut for it, neither during the
+// outage nor while the queue drains after. A session whose reports do
+// not leave (quickfixgo held up by a reader that stopped) is still cut.
+func TestDropCopyStoreOutageCutsNoReader(t *testing.T) {
+	storeRetryMin, storeRetryMax = time.Microsecond, 100*time.Microsecond
+	t.Cleanup(func() { storeRetryMin, storeRetryMax = 10*time.Millisecond, time.Second })
+	var (
+		mu      sync.Mutex
+		failing = true
+		stored  int
+		hold    chan struct{} // non-nil: the send waits on it (a writer stuck on its socket)
+	)
+	d := &DropCopy{log: zap.NewNop(), cfg: DropCopyConfig{MaxBacklog: 32}}
+	s := &dcSession{info: refdata.Session{CompID: "FIRM_A_DC"}, qid: quickfixSessionID("FIRM_A_DC"),
+		out: newQueue[outMsg](2 * d.cfg.MaxBacklog)}
+	s.online.Store(true)
+	d.sendBatch = func(_ quickfix.SessionID, ms []outMsg) (int, int, error) {
+		mu.Lock()
+		h := hold
+		mu.Unlock()
+		if h != nil {
+			<-h
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if failing {
+			return 0, 0, errors.New("write: no space left on device")
+		}
+		stored += len(ms)
+		s.written.Store(int64(stored)) // the reader takes everything at once
+		return len(ms), stored, nil
+	}
+	senderDone := make(chan struct{})
+	go func() { d.sender(s); close(senderDone) }()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	seq := uint64(0)
+	report := func() {
+		seq++
+		d.send(s, position{seq, 0, 0}, outMsg{typ: "8", body: []byte(fmt.Sprintf("17=%d\x01", seq))})
+	}
+	report()
+	waitFor("the store to refuse", func() bool { return d.storeErrors.Load() > 0 })
+	for range 60 { // more than MaxBacklog queued behind the refused one
+		report()
+	}
+	if n := s.out.len(); n <= d.cfg.MaxBacklog {
+		t.Fatalf("only %d queued during the outage", n)
+	}
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	for range d.cfg.MaxBacklog - 2 { // fewer than MaxBacklog: a burst never cuts
+		report()
+	}
+	waitFor("every report stored", func() bool { mu.Lock(); defer mu.Unlock(); return stored == int(seq) })
+	if c := d.cuts.Load(); c != 0 {
+		t.Fatalf("a reading session was cut %d times for the store's outage", c)
+	}
+	if s.storeTrouble.Load() {
+		t.Fatal("still counted as store trouble after the queue drained")
+	}
+	// A reader that stopped: the reports do not leave, the queue fills.
+	mu.Lock()
+	hold = make(chan struct{})
+	mu.Unlock()
+	for range 2*d.cfg.MaxBacklog - 1 {
+		report()
+	}
+	if d.cuts.Load() != 1 {
+		t.Fatalf("a session whose reports do not leave was cut %d times, want 1", d.cuts.Load())
+	}
+	mu.Lock()
+	close(hold)
+	hold = nil
+	mu.Unlock()
+	s.out.close()
+	<-senderDone
+}
