@@ -128,7 +128,7 @@ type mdSession struct {
 	online bool
 	cut    bool
 	subs   map[string]*mdSub
-	out    chan mdOut
+	out    *queue[mdOut]
 	queued *atomic.Int64 // estimated bytes in out, for this logon
 	limit  throttle
 	quit   chan struct{}
@@ -526,12 +526,11 @@ func (md *MarketData) enqueue(s *mdSession, o mdOut) {
 		md.cut(s, fmt.Sprintf("too slow: %d bytes waiting", q))
 		return
 	}
-	select {
-	case s.out <- o:
+	if s.out.tryPut(o) {
 		s.queued.Add(o.size)
-	default:
-		md.cut(s, fmt.Sprintf("too slow: %d messages waiting", cap(s.out)))
+		return
 	}
+	md.cut(s, fmt.Sprintf("too slow: %d messages waiting", md.cfg.QueueMax))
 }
 
 // cut disconnects a session: a Logout saying why, then its connection is
@@ -549,6 +548,9 @@ func (md *MarketData) cut(s *mdSession, reason string) {
 	if s.quit != nil {
 		close(s.quit)
 		s.quit = nil
+	}
+	if s.out != nil {
+		s.out.close()
 	}
 	md.log.Warn("market-data session cut", zap.String("comp_id", s.info.CompID), zap.String("reason", reason))
 	qid, conns := s.qid, slices.Clone(s.conns)
@@ -590,13 +592,20 @@ func (md *MarketData) unsubscribe(sub *mdSub) {
 
 // write sends a session's queue, on its own goroutine: SendToTarget can
 // wait while quickfixgo's session goroutine writes to a slow socket.
-func (md *MarketData) write(s *mdSession, out <-chan mdOut, queued *atomic.Int64, quit <-chan struct{}) {
+func (md *MarketData) write(s *mdSession, out *queue[mdOut], queued *atomic.Int64, quit <-chan struct{}) {
 	var body []byte // an X's body; SendRawToTarget copies it
+	var batch []mdOut
 	for {
-		select {
-		case <-quit:
+		var ok bool
+		if batch, ok = out.take(batch[:0], 64); !ok {
 			return
-		case o := <-out:
+		}
+		for _, o := range batch {
+			select {
+			case <-quit:
+				return
+			default:
+			}
 			queued.Add(-o.size)
 			var err error
 			if o.msg != nil {
@@ -616,6 +625,7 @@ func (md *MarketData) write(s *mdSession, out <-chan mdOut, queued *atomic.Int64
 			}
 			md.stats.messagesOut.Add(1)
 		}
+		clear(batch)
 	}
 }
 
@@ -670,7 +680,7 @@ func (md *MarketData) OnLogon(id quickfix.SessionID) {
 	s.online, s.cut = true, false
 	s.subs = map[string]*mdSub{}
 	s.limit = throttle{rate: float64(md.cfg.RequestsPerSecond)}
-	s.out = make(chan mdOut, md.cfg.QueueMax)
+	s.out = newQueue[mdOut](md.cfg.QueueMax)
 	s.quit = make(chan struct{})
 	s.queued = new(atomic.Int64)
 	go md.write(s, s.out, s.queued, s.quit)
@@ -690,6 +700,9 @@ func (md *MarketData) OnLogout(id quickfix.SessionID) {
 	if s.quit != nil {
 		close(s.quit)
 		s.quit = nil
+	}
+	if s.out != nil {
+		s.out.close()
 	}
 	s.online, s.cut = false, false
 	s.out, s.conns = nil, nil
