@@ -314,15 +314,7 @@ func (s *lockedStore) SaveMessageAndIncrNextSenderMsgSeqNum(seq int, msg []byte)
 func (s *lockedStore) SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][]byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if bs, ok := s.inner.(quickfix.BatchMessageStore); ok {
-		return bs.SaveMessagesAndIncrNextSenderMsgSeqNum(first, msgs)
-	}
-	for i, m := range msgs {
-		if err := s.inner.SaveMessageAndIncrNextSenderMsgSeqNum(first+i, m); err != nil {
-			return i, err
-		}
-	}
-	return len(msgs), nil
+	return quickfix.SaveBatch(s.inner, first, msgs)
 }
 
 // GetMessages and IterateMessages go to the file store without the lock:

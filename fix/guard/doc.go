@@ -18,10 +18,10 @@
 //     XmlData so the next field eats no SOH: index out of range at
 //     message.go:238;
 //   - an empty second BodyLength: fix_int.go:34 via message.go:297
-//     (lines are upstream v0.9.10's; the venue's patched copy in
-//     third_party/quickfix has message.go's 25 and session.go's 17 lines
-//     further down, which is where TestCrashersKillUnguardedQuickfixgo
-//     finds them);
+//     (lines are upstream v0.9.10's; in the venue's patched copy in
+//     third_party/quickfix message.go's are 25 lines further down and
+//     session.go's 18 further up, which is where
+//     TestCrashersKillUnguardedQuickfixgo finds them);
 //   - a negative BeginSeqNo in a ResendRequest makes the resend loop
 //     (memory_store.go:101) run for ~2^63 steps on the session goroutine.
 //

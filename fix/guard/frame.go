@@ -17,10 +17,10 @@ const (
 // kindOf classifies a tag. The integer fields are the ones quickfixgo v0.9.10
 // reads as FIXInt in its session layer, before any data-dictionary
 // validation (an empty value panics in atoi, fix_int.go:34; a negative
-// BeginSeqNo spins the resend loop): MsgSeqNum (34, session.go:667),
+// BeginSeqNo spins the resend loop): MsgSeqNum (34, session.go:661),
 // BeginSeqNo and EndSeqNo (7, 16, in_session.go:188/195), NewSeqNo (36,
-// in_session.go:162), HeartBtInt (108, session.go:538),
-// NextExpectedMsgSeqNum (789, session.go:555), and MaxMessageSize (383,
+// in_session.go:162), HeartBtInt (108, session.go:532),
+// NextExpectedMsgSeqNum (789, session.go:549), and MaxMessageSize (383,
 // the one LENGTH field without data). The length fields are every FIX 4.4
 // field of type LENGTH that announces a DATA field; quickfixgo reads
 // XmlDataLen (212) itself (message.go:272) and slices by it.

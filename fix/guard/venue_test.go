@@ -390,7 +390,7 @@ type crasher struct {
 }
 
 var crashers = []crasher{
-	{name: "empty MsgSeqNum", dict: true, sites: []string{"fix_int.go:34", "session.go:667"}, rule: ErrEmptyValue,
+	{name: "empty MsgSeqNum", dict: true, sites: []string{"fix_int.go:34", "session.go:661"}, rule: ErrEmptyValue,
 		raw: func(c *client) []byte {
 			return frameOf("35=1|34=|49=" + c.comp + "|52=" + now() + "|56=VENUE|112=x|")
 		}},
@@ -408,7 +408,7 @@ var crashers = []crasher{
 		raw: func(c *client) []byte { return c.msg("4", "36=|") }},
 	{name: "empty BeginSeqNo", sites: []string{"fix_int.go:34", "in_session.go:188"}, rule: ErrEmptyValue,
 		raw: func(c *client) []byte { return c.msg("2", "7=|16=0|") }},
-	{name: "empty HeartBtInt in Logon", logon: true, sites: []string{"fix_int.go:34", "session.go:538"}, rule: ErrEmptyValue,
+	{name: "empty HeartBtInt in Logon", logon: true, sites: []string{"fix_int.go:34", "session.go:532"}, rule: ErrEmptyValue,
 		raw: func(c *client) []byte { return c.msg("A", "98=0|108=|141=Y|") }},
 }
 

@@ -34,9 +34,6 @@ func SendRawToTargetSeq(sessionID SessionID, msgType string, body []byte, bodySu
 	if !ok {
 		return 0, errUnknownSession
 	}
-	if bodySum < 0 {
-		bodySum = byteSum(body)
-	}
 	return session.queueRawForSend(msgType, body, bodySum)
 }
 
@@ -49,17 +46,8 @@ func byteSum(b []byte) int {
 }
 
 func (s *session) queueRawForSend(msgType string, body []byte, bodySum int) (int, error) {
-	s.sendMutex.Lock()
-	defer s.sendMutex.Unlock()
-
-	seqNum := s.store.NextSenderMsgSeqNum()
-	msgBytes := s.buildRaw(msgType, seqNum, body, bodySum)
-	if err := s.persist(seqNum, msgBytes); err != nil {
-		return 0, err
-	}
-	s.toSend = append(s.toSend, msgBytes)
-	s.notifyMessageOut()
-	return seqNum, nil
+	_, seq, err := s.queueRawBatchForSend([]RawMessage{{MsgType: msgType, Body: body, BodySum: bodySum}})
+	return seq, err
 }
 
 // buildRaw writes the standard header the way fillDefaultHeader fills it,
@@ -168,15 +156,7 @@ func (s *session) persistBatch(first int, msgs [][]byte) (int, error) {
 		}
 		return len(msgs), nil
 	}
-	if bs, ok := s.store.(BatchMessageStore); ok {
-		return bs.SaveMessagesAndIncrNextSenderMsgSeqNum(first, msgs)
-	}
-	for i, m := range msgs {
-		if err := s.store.SaveMessageAndIncrNextSenderMsgSeqNum(first+i, m); err != nil {
-			return i, err
-		}
-	}
-	return len(msgs), nil
+	return SaveBatch(s.store, first, msgs)
 }
 
 // ErrUnknownSession is what sending to a session that is not (or no

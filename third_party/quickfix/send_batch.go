@@ -7,7 +7,7 @@ package quickfix
 // message. A drop-copy session taking every report of a busy firm, or a
 // market-data session, then costs a system call (and a wake-up of the
 // reader at the other end) per message: under load, writes were the
-// largest single cost of the venue's fan-out. sendQueuedBatched instead
+// largest single cost of the venue's fan-out. sendQueued instead
 // hands the writer everything queued (up to maxWriteBatch bytes) as one
 // buffer, so the writer writes it in one call. The bytes on the wire, their
 // order, the store and the sequence numbers are unchanged, and the Log
@@ -18,7 +18,10 @@ package quickfix
 // maxWriteBatch bounds the bytes handed to the writer at once.
 const maxWriteBatch = 64 << 10
 
-func (s *session) sendQueuedBatched() {
+// sendQueued hands the queued messages to the writer, several at a time,
+// waiting until it takes them (patches 1 and 11); it replaces upstream's
+// sendQueued(blockUntilSent), whose session.go lines are gone.
+func (s *session) sendQueued() {
 	i := 0
 	for i < len(s.toSend) {
 		n, size := 1, len(s.toSend[i])

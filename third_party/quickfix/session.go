@@ -421,12 +421,6 @@ func (s *session) persist(seqNum int, msgBytes []byte) error {
 	return s.store.IncrNextSenderMsgSeqNum()
 }
 
-// sendQueued hands the queued messages to the writer, several at a time,
-// waiting until it takes them (VENUE PATCHES 1 and 11, send_batch.go).
-func (s *session) sendQueued() {
-	s.sendQueuedBatched()
-}
-
 func (s *session) dropQueued() {
 	s.toSend = s.toSend[:0]
 }

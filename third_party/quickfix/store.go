@@ -57,3 +57,18 @@ type MessageStoreFactory interface {
 type BatchMessageStore interface {
 	SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][]byte) (saved int, err error)
 }
+
+// SaveBatch saves msgs (MsgSeqNums first, first+1, ...) in store: at once
+// when it is a BatchMessageStore, else one by one. It returns how many it
+// saved, a prefix, and the error that stopped the rest (VENUE PATCH 14).
+func SaveBatch(store MessageStore, first int, msgs [][]byte) (int, error) {
+	if bs, ok := store.(BatchMessageStore); ok {
+		return bs.SaveMessagesAndIncrNextSenderMsgSeqNum(first, msgs)
+	}
+	for i, m := range msgs {
+		if err := store.SaveMessageAndIncrNextSenderMsgSeqNum(first+i, m); err != nil {
+			return i, err
+		}
+	}
+	return len(msgs), nil
+}

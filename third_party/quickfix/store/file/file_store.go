@@ -350,12 +350,7 @@ func (store *fileStore) SaveMessage(seqNum int, msg []byte) error {
 	defer store.fileMu.Unlock()
 	// The same records as upstream writes, header line first, at the ends
 	// of the files; on an error both files are cut back (patch 14).
-	line := strconv.AppendInt(store.scratch[:0], int64(seqNum), 10)
-	line = append(line, ',')
-	line = strconv.AppendInt(line, store.bodyEnd, 10)
-	line = append(line, ',')
-	line = strconv.AppendInt(line, int64(len(msg)), 10)
-	line = append(line, '\n')
+	line := appendHeaderLine(store.scratch[:0], seqNum, store.bodyEnd, len(msg))
 	store.scratch = line
 	return store.writeRecordsLocked(line, msg)
 }
@@ -479,12 +474,7 @@ func (store *fileStore) SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [
 	lines, body := store.scratch[:0], store.bodyScratch[:0]
 	offset := store.bodyEnd
 	for i, m := range msgs {
-		lines = strconv.AppendInt(lines, int64(first+i), 10)
-		lines = append(lines, ',')
-		lines = strconv.AppendInt(lines, offset, 10)
-		lines = append(lines, ',')
-		lines = strconv.AppendInt(lines, int64(len(m)), 10)
-		lines = append(lines, '\n')
+		lines = appendHeaderLine(lines, first+i, offset, len(m))
 		body = append(body, m...)
 		offset += int64(len(m))
 	}
@@ -546,4 +536,15 @@ func (store *fileStore) cutBackLocked(h, b int64) {
 		return
 	}
 	_ = store.findEnds()
+}
+
+// appendHeaderLine appends the header file's record of a message: its
+// MsgSeqNum, its offset in the body file and its length, "seq,offset,len\n".
+func appendHeaderLine(dst []byte, seq int, offset int64, n int) []byte {
+	dst = strconv.AppendInt(dst, int64(seq), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, offset, 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, int64(n), 10)
+	return append(dst, '\n')
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // TestFailedSaveLeavesNoRecord (venue patch 14): a save that fails in the
-// body write or in the next MsgSeqNum's write leaves the files as they
+// header write, the body write or the next MsgSeqNum's write leaves the files as they
 // were and the sequence where it was, so the drop copy's retry of the
 // same messages stores each once; the files then hold every message
 // once, in order, and a reopened store resends them all.
@@ -52,7 +52,7 @@ func TestFailedSaveLeavesNoRecord(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		file **os.File
-	}{{"body", &st.bodyFile}, {"next MsgSeqNum", &st.senderSeqNumsFile}} {
+	}{{"header", &st.headerFile}, {"body", &st.bodyFile}, {"next MsgSeqNum", &st.senderSeqNumsFile}} {
 		restore := readOnly(c.file)
 		if n, err := st.SaveMessagesAndIncrNextSenderMsgSeqNum(3, batch(3, 2)); n != 0 || err == nil {
 			t.Fatalf("%s refused: saved %d, err %v", c.name, n, err)
