@@ -78,9 +78,14 @@ func (b *body) appendFn(tag quickfix.Tag, fn func(dst []byte, n int64) []byte, n
 }
 
 // utc writes a UTCTimestamp with microseconds, as utc() renders it.
-func (b *body) utc(tag quickfix.Tag, nanos int64) {
+func (b *body) utc(tag quickfix.Tag, nanos int64) { b.time(tag, nanos, "20060102-15:04:05.000000") }
+
+// date writes the UTC date of nanos, a LocalMktDate such as TradeDate.
+func (b *body) date(tag quickfix.Tag, nanos int64) { b.time(tag, nanos, "20060102") }
+
+func (b *body) time(tag quickfix.Tag, nanos int64, layout string) {
 	i := b.begin(tag)
-	b.vals = time.Unix(0, nanos).UTC().AppendFormat(b.vals, "20060102-15:04:05.000000")
+	b.vals = time.Unix(0, nanos).UTC().AppendFormat(b.vals, layout)
 	b.end(i)
 }
 

@@ -584,9 +584,7 @@ func (d *DropCopy) tradeCapture(ev *matching.Event, i int, sides []tradeSide) ou
 	b.str(quickfix.Tag(570), "N")
 	b.uint(tagTrdMatchID, ev.TradeID)
 	b.utc(tagTransactTime, ev.Time)
-	di := b.begin(quickfix.Tag(75))
-	b.vals = time.Unix(0, ev.Time).UTC().AppendFormat(b.vals, "20060102")
-	b.end(di)
+	b.date(quickfix.Tag(75), ev.Time)
 	if sym != nil {
 		b.str(tagSymbol, sym.Name)
 		b.appendFn(tagLastPx, sym.AppendPx, ev.Px)

@@ -135,6 +135,18 @@ type mdSession struct {
 	conns  []net.Conn
 }
 
+// stopWriter ends the session's writer: it sends nothing more, and its
+// queue takes nothing more. The caller holds MarketData.mu.
+func (s *mdSession) stopWriter() {
+	if s.quit != nil {
+		close(s.quit)
+		s.quit = nil
+	}
+	if s.out != nil {
+		s.out.close()
+	}
+}
+
 // mdSub is one live subscription: an MDReqID and the feed of each of its
 // symbols.
 type mdSub struct {
@@ -545,13 +557,7 @@ func (md *MarketData) cut(s *mdSession, reason string) {
 	s.cut = true
 	md.stats.cut.Add(1)
 	md.cuts = append(md.cuts, s)
-	if s.quit != nil {
-		close(s.quit)
-		s.quit = nil
-	}
-	if s.out != nil {
-		s.out.close()
-	}
+	s.stopWriter()
 	md.log.Warn("market-data session cut", zap.String("comp_id", s.info.CompID), zap.String("reason", reason))
 	qid, conns := s.qid, slices.Clone(s.conns)
 	go func() {
@@ -697,13 +703,7 @@ func (md *MarketData) OnLogout(id quickfix.SessionID) {
 		return
 	}
 	md.unsubscribeAll(s)
-	if s.quit != nil {
-		close(s.quit)
-		s.quit = nil
-	}
-	if s.out != nil {
-		s.out.close()
-	}
+	s.stopWriter()
 	s.online, s.cut = false, false
 	s.out, s.conns = nil, nil
 	md.log.Info("logout", zap.String("comp_id", id.TargetCompID))

@@ -276,7 +276,7 @@ func (g *OrderEntry) sender(st *sessState) {
 				g.deliver(st, &b, rest[:k])
 			}
 			if k < len(rest) {
-				g.flushPending(st)
+				g.flushPending(st, &b)
 				k++
 			}
 			rest = rest[k:]
@@ -326,22 +326,21 @@ func (g *OrderEntry) keep(st *sessState, m outMsg) {
 
 // flushPending runs on the sender at Logon: what the session missed goes
 // out before anything queued after the Logon.
-func (g *OrderEntry) flushPending(st *sessState) {
+func (g *OrderEntry) flushPending(st *sessState, b *batcher) {
 	st.mu.Lock()
 	pending := st.pending
 	st.pending, st.dropped = nil, 0
 	st.online = st.loggedOn.Load()
 	st.mu.Unlock()
-	for i, m := range pending {
-		if _, err := m.sendTo(st.qid); err != nil {
-			st.mu.Lock()
-			st.online = false
-			st.pending = append(pending[i:len(pending):len(pending)], st.pending...)
-			st.mu.Unlock()
-			g.log.Warn("pending reports not sent: kept for the next Logon", zap.String("comp_id", st.sess().CompID), zap.Error(err))
-			return
-		}
-		g.stats.reportsOut.Add(1)
+	n, _, err := b.send(st.qid, pending)
+	g.stats.reportsOut.Add(uint64(n))
+	if err != nil {
+		st.mu.Lock()
+		st.online = false
+		st.pending = append(pending[n:len(pending):len(pending)], st.pending...)
+		st.mu.Unlock()
+		g.log.Warn("pending reports not sent: kept for the next Logon", zap.String("comp_id", st.sess().CompID), zap.Error(err))
+		return
 	}
 	if len(pending) > 0 {
 		g.log.Info("pending reports sent", zap.String("comp_id", st.sess().CompID), zap.Int("reports", len(pending)))
