@@ -5,6 +5,7 @@
 package pgtest
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"net/url"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	_ "github.com/lib/pq"
+
+	"venue/backoffice"
 )
 
 var counter atomic.Uint64
@@ -56,19 +59,13 @@ func URL(t testing.TB, prefix string) string {
 }
 
 // FreshDB creates an empty database, prefixed with prefix, and returns its
-// URL; it is dropped when the test ends.
+// URL; it is dropped when the test ends. It is made as `venue migrate`
+// makes one (backoffice.CreateDatabase).
 func FreshDB(t testing.TB, prefix string) string {
 	t.Helper()
 	dbURL := URL(t, prefix)
-	u, _ := url.Parse(dbURL)
-	admin := server(t)
-	db, err := sql.Open("postgres", admin.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("CREATE DATABASE " + u.Path[1:]); err != nil {
-		t.Fatalf("pgtest: create database (is PostgreSQL running on %s? make deps starts it): %v", admin.Redacted(), err)
+	if _, err := backoffice.CreateDatabase(context.Background(), dbURL); err != nil {
+		t.Fatalf("pgtest: %v (is PostgreSQL running? make deps starts it)", err)
 	}
 	return dbURL
 }
