@@ -100,6 +100,8 @@ func TestHealthAndMetrics(t *testing.T) {
 		`venue_book_quantity{symbol="BTC-USD",side="bid"} 0.01`,
 		`venue_fix_guard_cuts_total{kind="order-entry"} 0`,
 		`venue_fix_sessions_connected{kind="market-data"} 0`,
+		"venue_fix_drop_copy_store_errors_total 0",
+		"# TYPE venue_md_last_seq gauge",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics without %q:\n%s", want, body)
