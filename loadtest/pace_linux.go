@@ -16,7 +16,10 @@ import (
 // lateness). The pacer instead locks its goroutine to an OS thread, sets
 // that thread's timer slack to 1 ns (PR_SET_TIMERSLACK; the default is
 // 50 µs) and sleeps in nanosleep, which wakes within microseconds
-// without spinning a core that the venue under test needs.
+// without spinning a core that the venue under test needs. The goroutine
+// keeps the thread until it exits, and the runtime then ends the thread:
+// it is never handed back to other goroutines with its timer slack
+// changed.
 type pacer struct{ precise bool }
 
 func newPacer() *pacer {
@@ -36,6 +39,3 @@ func (p *pacer) sleep(d time.Duration) {
 	// again for what is left.
 	_ = unix.Nanosleep(&ts, nil)
 }
-
-// release gives the OS thread back to the runtime.
-func (p *pacer) release() { runtime.UnlockOSThread() }

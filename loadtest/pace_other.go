@@ -11,4 +11,3 @@ type pacer struct{}
 
 func newPacer() *pacer                 { return &pacer{} }
 func (p *pacer) sleep(d time.Duration) { time.Sleep(max(d, 1)) }
-func (p *pacer) release()              {}

@@ -484,11 +484,13 @@ func (s *session) runRate(stop <-chan struct{}, budget *atomic.Int64, i, n int) 
 	interval := int64(time.Second) * int64(n) / int64(s.run.cfg.Rate)
 	interval = max(interval, 1)
 	next := int64(s.now()) + interval*int64(i)/int64(n)
-	pace := newPacer()
-	defer pace.release()
+	pace := newPacer() // locks this goroutine to its thread until it exits
 	// late is the client's own lateness: each order's scheduled time to
-	// the write that sent it. It is in the ack latency too; reported
-	// apart, it shows how much of that latency is the client's.
+	// the start of the write that sent it (read before the write, so it
+	// is never more than the order's ack latency; an order that left
+	// earlier, in a full buffer's write, is counted late by the rest).
+	// It is in the ack latency too; reported apart, it shows how much of
+	// that latency is the client's.
 	late := newHist()
 	defer func() {
 		s.mu.Lock()
@@ -496,14 +498,16 @@ func (s *session) runRate(stop <-chan struct{}, budget *atomic.Int64, i, n int) 
 		s.mu.Unlock()
 	}()
 	var due []int64 // scheduled times of the orders in the writer's buffer
-	flush := func() error {
-		err := s.flush()
+	stamp := func() {
 		at := int64(s.now())
 		for _, t := range due {
 			_ = late.RecordValue(min(max(at-t, histMinNs), histMaxNs))
 		}
 		due = due[:0]
-		return err
+	}
+	flush := func() error {
+		stamp()
+		return s.flush()
 	}
 	for {
 		select {
@@ -518,6 +522,7 @@ func (s *session) runRate(stop <-chan struct{}, budget *atomic.Int64, i, n int) 
 			}
 			kind, err := s.send(next)
 			if err != nil {
+				stamp()
 				return err
 			}
 			if kind == kindNew {
