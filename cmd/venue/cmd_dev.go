@@ -50,27 +50,20 @@ func newDevCmd(g *globals) *cobra.Command {
 			if gc, ok := applyRuntime(cfg.Runtime, os.Getenv); ok {
 				log.Info("garbage collector target", zap.Int("gc_percent", gc))
 			}
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
+			for _, p := range []struct {
+				flag, path string
+				start      func(io.Writer) error
+				stop       func()
+			}{{"--cpuprofile", cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile}, {"--trace", traceFile, trace.Start, trace.Stop}} {
+				stopProfile, err := startProfile("dev", p.flag, p.path, p.start, p.stop)
 				if err != nil {
-					return fmt.Errorf("dev: --cpuprofile: %w", err)
+					return err
 				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return fmt.Errorf("dev: --cpuprofile: %w", err)
-				}
-				defer pprof.StopCPUProfile()
-			}
-			if traceFile != "" {
-				f, err := os.Create(traceFile)
-				if err != nil {
-					return fmt.Errorf("dev: --trace: %w", err)
-				}
-				defer f.Close()
-				if err := trace.Start(f); err != nil {
-					return fmt.Errorf("dev: --trace: %w", err)
-				}
-				defer trace.Stop()
+				defer func() {
+					if err := stopProfile(); err != nil {
+						fmt.Fprintln(cmd.ErrOrStderr(), err)
+					}
+				}()
 			}
 			sigs := make(chan os.Signal, 1)
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)

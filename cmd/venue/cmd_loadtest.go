@@ -79,17 +79,15 @@ func newLoadtestCmd(g *globals) *cobra.Command {
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return fmt.Errorf("%s: --cpuprofile: %w", op, err)
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return fmt.Errorf("%s: --cpuprofile: %w", op, err)
-				}
-				defer pprof.StopCPUProfile()
+			stopProfile, err := startProfile(op, "--cpuprofile", cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
+			if err != nil {
+				return err
 			}
+			defer func() {
+				if err := stopProfile(); err != nil {
+					fmt.Fprintln(cmd.ErrOrStderr(), err)
+				}
+			}()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			res, runErr := loadtest.Run(ctx, cfg)
