@@ -113,7 +113,7 @@ func TestDropCopyStoreFailuresLoseNothing(t *testing.T) {
 	for i := 0; i < total; i++ {
 		s.out.put(outMsg{typ: "8", body: []byte(fmt.Sprintf("17=%d\x01", i))})
 	}
-	waitUntil(t, "every report stored", func() bool { mu.Lock(); defer mu.Unlock(); return len(stored) == total })
+	PollUntil(t, 10*time.Second, "every report stored", func() bool { mu.Lock(); defer mu.Unlock(); return len(stored) == total })
 	mu.Lock()
 	for i, b := range stored {
 		if want := fmt.Sprintf("17=%d\x01", i); b != want {
@@ -136,7 +136,7 @@ func TestDropCopyStoreFailuresLoseNothing(t *testing.T) {
 	for i := 0; i < 1000; i++ {
 		s.out.put(outMsg{typ: "8", body: []byte("17=late\x01")})
 	}
-	waitUntil(t, "the queue drained", func() bool { return s.out.len() == 0 })
+	PollUntil(t, 10*time.Second, "the queue drained", func() bool { return s.out.len() == 0 })
 	s.out.close()
 	<-senderDone
 }
@@ -183,7 +183,7 @@ func TestDropCopyStoreOutageCutsNoReader(t *testing.T) {
 		d.send(s, position{seq, 0, 0}, outMsg{typ: "8", body: []byte(fmt.Sprintf("17=%d\x01", seq))})
 	}
 	report()
-	waitUntil(t, "the store to refuse", func() bool { return d.storeErrors.Load() > 0 })
+	PollUntil(t, 10*time.Second, "the store to refuse", func() bool { return d.storeErrors.Load() > 0 })
 	for range 60 { // more than MaxBacklog queued behind the refused one
 		report()
 	}
@@ -196,7 +196,7 @@ func TestDropCopyStoreOutageCutsNoReader(t *testing.T) {
 	for range d.cfg.MaxBacklog - 2 { // fewer than MaxBacklog: a burst never cuts
 		report()
 	}
-	waitUntil(t, "every report stored", func() bool { mu.Lock(); defer mu.Unlock(); return stored == int(seq) })
+	PollUntil(t, 10*time.Second, "every report stored", func() bool { mu.Lock(); defer mu.Unlock(); return stored == int(seq) })
 	if c := d.cuts.Load(); c != 0 {
 		t.Fatalf("a reading session was cut %d times for the store's outage", c)
 	}
@@ -219,17 +219,4 @@ func TestDropCopyStoreOutageCutsNoReader(t *testing.T) {
 	mu.Unlock()
 	s.out.close()
 	<-senderDone
-}
-
-// waitUntil polls cond until it holds, failing the test after 10 s (the
-// fix_test package has its own waitFor; internal tests cannot use it).
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/quickfixgo/quickfix"
 	"golang.org/x/crypto/bcrypt"
 
+	"venue/fix"
 	"venue/matching"
 	"venue/sequencer"
 	"venue/server"
@@ -553,13 +554,7 @@ func (r *rawMD) subscribe(t testing.TB, reqID, sub string) {
 
 func waitForLong(t testing.TB, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	fix.PollUntil(t, 60*time.Second, what, ok)
 }
 
 // submitAll submits cmds straight to the sequencer as fast as it takes

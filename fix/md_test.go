@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"venue/fix"
 	"venue/fix/guard"
 
 	"venue/matching"
@@ -302,13 +303,7 @@ func TestMDSubscriptionsEndWithTheSession(t *testing.T) {
 
 func waitFor(t testing.TB, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	fix.PollUntil(t, 10*time.Second, what, ok)
 }
 
 // addMDSessions puts n more market-data sessions MD_2.. into the
