@@ -574,20 +574,19 @@ func (s *Store) SetSessionAccount(ctx context.Context, who Actor, comp, account 
 			if err != nil {
 				return "", err
 			}
-			acctID := a.id
 			if a.firm != firm {
 				return "", fieldErr("--account", account, "not an account of the session's firm")
 			}
-			if !grant && def.Valid && def.Int64 == acctID {
+			if !grant && def.Valid && def.Int64 == a.id {
 				return "", fieldErr("--account", account, "is the session's default account, always granted")
 			}
 			var res sql.Result
 			if grant {
 				res, err = tx.ExecContext(ctx, `INSERT INTO fix_session_accounts (session_id, account_id) VALUES ($1, $2)
-					ON CONFLICT DO NOTHING`, sessID, acctID)
+					ON CONFLICT DO NOTHING`, sessID, a.id)
 			} else {
 				res, err = tx.ExecContext(ctx, `DELETE FROM fix_session_accounts WHERE session_id = $1 AND account_id = $2`,
-					sessID, acctID)
+					sessID, a.id)
 			}
 			if err != nil {
 				return "", err

@@ -204,10 +204,9 @@ func submitAll(t testing.TB, srv *server.Server, g *gen, n int, tot *totals) {
 	done := make(chan []matching.Event, window)
 	errs := make(chan error, 1)
 	inflight := 0
-	collect := func(evs []matching.Event) { tot.count(evs) }
 	for i := 0; i < n; i++ {
 		if inflight == window {
-			collect(<-done)
+			tot.count(<-done)
 			inflight--
 		}
 		c := g.next()
@@ -229,7 +228,7 @@ func submitAll(t testing.TB, srv *server.Server, g *gen, n int, tot *totals) {
 	for ; inflight > 0; inflight-- {
 		select {
 		case evs := <-done:
-			collect(evs)
+			tot.count(evs)
 		case <-ctx.Done():
 			t.Fatal("timed out waiting for results")
 		}

@@ -559,7 +559,8 @@ func waitForLong(t testing.TB, what string, ok func() bool) {
 
 // submitAll submits cmds straight to the sequencer as fast as it takes
 // them (waiting a millisecond when its queue is full) and returns their
-// results once every one is durable; a refused command fails the test.
+// results, in the order they completed, once every one is durable; a
+// refused command fails the test.
 func submitAll(t testing.TB, srv *server.Server, cmds []matching.Command) []sequencer.Result {
 	t.Helper()
 	done := make(chan sequencer.Result, len(cmds))
