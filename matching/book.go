@@ -148,16 +148,18 @@ func (e *Engine) newLevel(px int64) *level {
 
 // rest appends o at the back of its price level and emits the level.
 func (e *Engine) rest(s *symbol, o *order) {
-	levels := s.side(o.v.Side)
+	levels, pxs := s.side(o.v.Side), *s.prices(o.v.Side)
 	px := o.v.Px
 	var l *level
-	// Orders mostly arrive at or near the touch: look there first.
-	n := len(*levels)
-	if n > 0 && (*levels)[n-1].px == px {
+	// Orders mostly arrive at or near the touch: look there first. The
+	// prices array answers both tests, so only the level that matches is
+	// loaded.
+	n := len(pxs)
+	if n > 0 && pxs[n-1] == px {
 		l = (*levels)[n-1]
 	} else {
-		i := findLevel(*s.prices(o.v.Side), o.v.Side, px)
-		if i < n && (*levels)[i].px == px {
+		i := findLevel(pxs, o.v.Side, px)
+		if i < n && pxs[i] == px {
 			l = (*levels)[i]
 		} else {
 			l = e.newLevel(px)
@@ -211,9 +213,7 @@ func (e *Engine) dropLevel(s *symbol, sd Side, l *level) {
 	if (*levels)[i] != l {
 		i = findLevel(*pxs, sd, l.px)
 	}
-	copy((*levels)[i:], (*levels)[i+1:])
-	(*levels)[n-1] = nil
-	*levels = (*levels)[:n-1]
+	*levels = slices.Delete(*levels, i, i+1) // zeroes the freed tail slot
 	*pxs = slices.Delete(*pxs, i, i+1)
 	l.next = e.freeLvl
 	e.freeLvl = l

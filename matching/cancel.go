@@ -150,7 +150,7 @@ func (e *Engine) renameFor(cmd *Command, o *order) {
 	if cmd.ClOrdID != "" {
 		k := clKey{cmd.Session, cmd.ClOrdID}
 		if p := &e.clFree; p.valid && p.key == k {
-			e.clOrdIDs.insertAt(p.slot, p.hash, k, o.v.ID)
+			e.clOrdIDs.insertAt(p.hint, k, o.v.ID)
 		} else {
 			e.clOrdIDs.put(k, o.v.ID)
 		}
@@ -168,9 +168,9 @@ func (e *Engine) dupClOrdID(cmd *Command) bool {
 		return false
 	}
 	k := clKey{cmd.Session, cmd.ClOrdID}
-	slot, h, dup := e.clOrdIDs.lookup(k)
+	hint, dup := e.clOrdIDs.lookup(k)
 	if !dup {
-		e.clFree = clFree{valid: true, key: k, slot: slot, hash: h}
+		e.clFree = clFree{valid: true, key: k, hint: hint}
 	}
 	return dup
 }

@@ -30,6 +30,7 @@ type clIndex struct {
 	bits   uint // log2(len(slots))
 	seed   maphash.Seed
 	fpMask uint32 // the fingerprint bits of a slot
+	ver    uint64 // changes with every insert, growth and reset (clHint)
 }
 
 type clEntry struct {
@@ -76,24 +77,35 @@ func (x *clIndex) probe(k clKey, h uint64) int {
 	}
 }
 
-// lookup finds k; when absent, slot is where insertAt puts it.
-func (x *clIndex) lookup(k clKey) (slot int, h uint64, found bool) {
-	h = x.hash(k)
-	slot = x.probe(k, h)
-	return slot, h, x.slots[slot] != 0
+// A clHint is what lookup learnt of a key it did not find: its hash and
+// the empty slot its insert takes, which holds only while the index is as
+// lookup saw it (ver).
+type clHint struct {
+	slot int
+	h    uint64
+	ver  uint64
 }
 
-// insertAt stores a key that lookup did not find, at the slot it
-// returned, unless the table must grow first.
-func (x *clIndex) insertAt(slot int, h uint64, k clKey, id OrderID) {
+// lookup finds k; when absent, the hint is where insertAt puts it.
+func (x *clIndex) lookup(k clKey) (hint clHint, found bool) {
+	h := x.hash(k)
+	slot := x.probe(k, h)
+	return clHint{slot, h, x.ver}, x.slots[slot] != 0
+}
+
+// insertAt stores a key that lookup did not find, at the slot of its
+// hint, or probes again when the index changed since (another insert, a
+// growth, a reset: the slot may be taken, or belong to a smaller table).
+func (x *clIndex) insertAt(hint clHint, k clKey, id OrderID) {
 	if 2*(len(x.ents)+1) > len(x.slots) {
 		x.grow()
-		slot = x.probe(k, h)
-	} else if x.slots[slot] != 0 { // taken since lookup: never overwrite a key
-		slot = x.probe(k, h)
 	}
-	x.slots[slot] = x.tag(h) | uint32(len(x.ents))
+	if hint.ver != x.ver {
+		hint.slot = x.probe(k, hint.h)
+	}
+	x.slots[hint.slot] = x.tag(hint.h) | uint32(len(x.ents))
 	x.ents = append(x.ents, clEntry{key: k, id: id})
+	x.ver++
 }
 
 func (x *clIndex) get(k clKey) (OrderID, bool) {
@@ -106,12 +118,12 @@ func (x *clIndex) get(k clKey) (OrderID, bool) {
 
 // put maps k to id, replacing any earlier mapping.
 func (x *clIndex) put(k clKey, id OrderID) {
-	slot, h, found := x.lookup(k)
+	hint, found := x.lookup(k)
 	if found {
-		x.ents[x.slots[slot]&^x.fpMask].id = id
+		x.ents[x.slots[hint.slot]&^x.fpMask].id = id
 		return
 	}
-	x.insertAt(slot, h, k, id)
+	x.insertAt(hint, k, id)
 }
 
 // grow doubles the slots; the entries stay where they are.
@@ -120,6 +132,7 @@ func (x *clIndex) grow() {
 		panic("matching: more than 2^31 ClOrdIDs in one day")
 	}
 	x.size(x.bits + 1)
+	x.ver++
 	mask := len(x.slots) - 1
 	for j := range x.ents {
 		h := x.hash(x.ents[j].key)
@@ -136,6 +149,7 @@ func (x *clIndex) reset() {
 	clear(x.slots)
 	clear(x.ents) // let the day's ClOrdID strings go
 	x.ents = x.ents[:0]
+	x.ver++
 }
 
 func (x *clIndex) len() int { return len(x.ents) }

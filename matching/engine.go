@@ -39,8 +39,7 @@ type Engine struct {
 type clFree struct {
 	valid bool
 	key   clKey
-	slot  int
-	hash  uint64
+	hint  clHint
 }
 
 type feeTier struct{ makerPpm, takerPpm int64 }

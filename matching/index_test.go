@@ -70,7 +70,8 @@ func TestOrderIndexAgainstMap(t *testing.T) {
 }
 
 // TestClIndexAgainstMap does the same for the ClOrdID index, with keys
-// that differ only by session or by one character, and a NewDay reset.
+// that differ only by session or by one character, a NewDay reset, and
+// inserts whose lookup's hint went stale (another insert, a growth).
 func TestClIndexAgainstMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 9))
 	x := newClIndex()
@@ -89,13 +90,19 @@ func TestClIndexAgainstMap(t *testing.T) {
 			x.put(k, id)
 			ref[k] = id
 		default:
-			slot, h, found := x.lookup(k)
+			hint, found := x.lookup(k)
 			_, want := ref[k]
 			if found != want {
 				t.Fatalf("step %d: lookup(%v) found %v, want %v", step, k, found, want)
 			}
 			if !found {
-				x.insertAt(slot, h, k, id)
+				if r.IntN(4) == 0 { // the index changes (and may grow) between lookup and insert
+					k2 := clKey{k.session, fmt.Sprintf("D%d", step)}
+					x.put(k2, id+1)
+					ref[k2] = id + 1
+					keys = append(keys, k2)
+				}
+				x.insertAt(hint, k, id)
 				ref[k] = id
 			}
 		}
@@ -152,11 +159,11 @@ func BenchmarkClIndexNewID(b *testing.B) {
 		if j == 0 {
 			x.reset()
 		}
-		slot, h, found := x.lookup(keys[j])
+		hint, found := x.lookup(keys[j])
 		if found {
 			b.Fatalf("%v found on a fresh day", keys[j])
 		}
-		x.insertAt(slot, h, keys[j], OrderID(i+1))
+		x.insertAt(hint, keys[j], OrderID(i+1))
 	}
 }
 

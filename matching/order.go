@@ -115,11 +115,10 @@ func (e *Engine) newOrder(cmd *Command) {
 		e.rejectNew(cmd, r)
 		return
 	}
-	var clSlot int
-	var clHash uint64
+	var clAt clHint
 	if cmd.ClOrdID != "" {
 		var dup bool
-		clSlot, clHash, dup = e.clOrdIDs.lookup(clKey{cmd.Session, cmd.ClOrdID})
+		clAt, dup = e.clOrdIDs.lookup(clKey{cmd.Session, cmd.ClOrdID})
 		if dup {
 			e.rejectNew(cmd, RejDuplicateClOrdID)
 			return
@@ -245,7 +244,7 @@ func (e *Engine) newOrder(cmd *Command) {
 	a.live++
 	e.orders.put(o)
 	if cmd.ClOrdID != "" {
-		e.clOrdIDs.insertAt(clSlot, clHash, clKey{cmd.Session, cmd.ClOrdID}, o.v.ID)
+		e.clOrdIDs.insertAt(clAt, clKey{cmd.Session, cmd.ClOrdID}, o.v.ID)
 	}
 	ev := e.emit(EvAccepted)
 	ev.Order = o.v

@@ -28,10 +28,7 @@ func (x *orderIndex) get(id OrderID) *order {
 	if o := x.ring[id&(orderRing-1)]; o != nil && o.v.ID == id {
 		return o
 	}
-	if o := x.old[id]; o != nil && o.v.ID == id {
-		return o
-	}
-	return nil
+	return x.old[id] // nil when absent
 }
 
 // put adds a live order; its id must not be in the index.

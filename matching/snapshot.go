@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -86,20 +87,16 @@ func (e *Engine) MarshalSnapshot() []byte {
 			}
 		}
 	}
-	keys := make([]clKey, 0, e.clOrdIDs.len())
-	ids := make(map[clKey]OrderID, e.clOrdIDs.len())
-	e.clOrdIDs.each(func(k clKey, id OrderID) { keys = append(keys, k); ids[k] = id })
-	slices.SortFunc(keys, func(a, b clKey) int {
-		if a.session != b.session {
-			return int(int64(a.session) - int64(b.session))
-		}
-		return strings.Compare(a.id, b.id)
+	ents := make([]clEntry, 0, e.clOrdIDs.len())
+	e.clOrdIDs.each(func(k clKey, id OrderID) { ents = append(ents, clEntry{k, id}) })
+	slices.SortFunc(ents, func(a, b clEntry) int {
+		return cmp.Or(cmp.Compare(a.key.session, b.key.session), strings.Compare(a.key.id, b.key.id))
 	})
-	w.u(uint64(len(keys)))
-	for _, k := range keys {
-		w.u(uint64(k.session))
-		w.str(k.id)
-		w.u(uint64(ids[k]))
+	w.u(uint64(len(ents)))
+	for _, en := range ents {
+		w.u(uint64(en.key.session))
+		w.str(en.key.id)
+		w.u(uint64(en.id))
 	}
 	bk := make([]string, 0, len(e.balKeys))
 	for k := range e.balKeys {

@@ -1,7 +1,5 @@
 package matching
 
-import "slices"
-
 // Read-only views of the engine for the gateways and operators. They read
 // the state without changing it; like Apply they are not safe for
 // concurrent use with Apply, so call them only where no command is being
@@ -46,10 +44,7 @@ func (e *Engine) Balance(id AccountID, asset AssetID) (total, held int64) {
 // OpenOrders calls f with every working order (resting, and untriggered
 // stops) in OrderID order.
 func (e *Engine) OpenOrders(f func(OrderView)) {
-	live := make([]*order, 0, e.orders.len())
-	e.orders.each(func(o *order) { live = append(live, o) })
-	slices.SortFunc(live, func(a, b *order) int { return cmpID(a.v.ID, b.v.ID) })
-	for _, o := range live {
+	for _, o := range e.liveOrders(func(*order) bool { return true }) {
 		f(o.v)
 	}
 }

@@ -490,6 +490,7 @@ func (s *Sequencer) run() {
 	defer close(s.done)
 	defer close(s.snapJobs)
 	batch := make([]request, 0, s.cfg.MaxBatch)
+	pf, _ := s.eng.(prefetcher) // the engine announces commands ahead, when it can
 	ends := make([]int, 0, s.cfg.MaxBatch)
 	var payload []byte
 	for {
@@ -535,7 +536,6 @@ func (s *Sequencer) run() {
 		//    buffer, which the next Apply reuses.
 		events := make([]matching.Event, 0, 2*len(batch))
 		ends = ends[:0]
-		pf, _ := s.eng.(prefetcher)
 		for i := range batch {
 			if pf != nil && i+1 < len(batch) {
 				pf.Prefetch(&batch[i+1].cmd)
