@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"venue/matching"
 	"venue/matching/benchmix"
 )
 
@@ -35,42 +36,26 @@ func BenchmarkEngineMixNoClOrdID(b *testing.B) { benchEngineMix(b, noClOrdIDs(),
 // BenchmarkEngineMixNoClOrdIDPrefetch is that flow applied with Prefetch.
 func BenchmarkEngineMixNoClOrdIDPrefetch(b *testing.B) { benchEngineMix(b, noClOrdIDs(), true) }
 
-func noClOrdIDs() *benchmix.Mix {
-	src := benchmix.Make(1_000_000)
-	m := &benchmix.Mix{Setup: src.Setup, Flow: slices.Clone(src.Flow)}
-	for i := range m.Flow {
-		m.Flow[i].ClOrdID = ""
-	}
-	return m
-}
+func noClOrdIDs() *benchmix.Mix { return benchmix.Make(1_000_000).WithoutClOrdIDs() }
 
+// benchEngineMix times fresh engines over the flow's second half, each
+// warmed untimed over the first (benchmix.Mix.Warm), until b.N commands.
 func benchEngineMix(b *testing.B, m *benchmix.Mix, prefetch bool) {
-	e := m.Fresh()
-	for i := range m.Flow { // warm-up: the book fills to its steady size
-		e.Apply(&m.Flow[i])
-	}
-	// Replaying the same flow again on the warm engine would reject most
-	// of it (duplicate ids); so time full fresh passes, warming each
-	// untimed over the first half and timing the second half.
-	half := len(m.Flow) / 2
 	b.ReportAllocs()
 	b.ResetTimer()
-	done := 0
-	for done < b.N {
+	for done := 0; done < b.N; {
 		b.StopTimer()
-		e = m.Fresh()
-		for i := range m.Flow[:half] {
-			e.Apply(&m.Flow[i])
+		e := matching.New()
+		timed := m.Warm(func(c *matching.Command) { e.Apply(c) })
+		timed = timed[:min(len(timed), b.N-done)]
+		var pf func(*matching.Command)
+		if prefetch {
+			pf = e.Prefetch
 		}
 		runtime.GC()
 		b.StartTimer()
-		for i := half; i < len(m.Flow) && done < b.N; i++ {
-			if prefetch && i+1 < len(m.Flow) {
-				e.Prefetch(&m.Flow[i+1])
-			}
-			e.Apply(&m.Flow[i])
-			done++
-		}
+		benchmix.Replay(timed, func(c *matching.Command) { e.Apply(c) }, pf)
+		done += len(timed)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 }
@@ -80,21 +65,18 @@ func benchEngineMix(b *testing.B, m *benchmix.Mix, prefetch bool) {
 // add tens of nanoseconds: these are upper bounds.
 func BenchmarkEngineLatency(b *testing.B) {
 	m := benchmix.Make(1_000_000)
-	half := len(m.Flow) / 2
-	lat := make([]int64, 0, len(m.Flow)-half)
+	var lat []int64
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		e := m.Fresh()
-		for i := range m.Flow[:half] {
-			e.Apply(&m.Flow[i])
-		}
+		e := matching.New()
+		timed := m.Warm(func(c *matching.Command) { e.Apply(c) })
 		lat = lat[:0]
 		runtime.GC()
 		b.StartTimer()
-		for i := half; i < len(m.Flow); i++ {
+		for i := range timed {
 			t0 := time.Now()
-			e.Apply(&m.Flow[i])
+			e.Apply(&timed[i])
 			lat = append(lat, int64(time.Since(t0)))
 		}
 	}

@@ -44,14 +44,10 @@ func main() {
 		}
 	}
 	mix := benchmix.Make(1_000_000)
-	flow := mix.Flow
 	if *noClOrdID {
-		flow = slices.Clone(flow)
-		for i := range flow {
-			flow[i].ClOrdID = ""
-		}
+		mix = mix.WithoutClOrdIDs()
 	}
-	half := len(flow) / 2
+	timedOps := len(mix.Flow) - len(mix.Flow)/2
 	var ops [2][]float64
 	for round := range *rounds {
 		for k := range 2 {
@@ -69,16 +65,16 @@ func main() {
 					}
 					pf = func(c *matching.Command) { p.Prefetch((*base.Command)(unsafe.Pointer(c))) }
 				}
-				d = timeSecondHalf(mix.Setup, flow, apply, pf)
+				d = timeSecondHalf(mix, apply, pf)
 			} else {
 				e := matching.New()
 				var pf func(c *matching.Command)
 				if *prefetch {
 					pf = e.Prefetch
 				}
-				d = timeSecondHalf(mix.Setup, flow, func(c *matching.Command) { e.Apply(c) }, pf)
+				d = timeSecondHalf(mix, func(c *matching.Command) { e.Apply(c) }, pf)
 			}
-			ops[v] = append(ops[v], float64(len(flow)-half)/d.Seconds())
+			ops[v] = append(ops[v], float64(timedOps)/d.Seconds())
 		}
 		fmt.Printf("round %2d: base %9.0f  tree %9.0f ops/s  tree/base %.2f\n",
 			round, ops[0][round], ops[1][round], ops[1][round]/ops[0][round])
@@ -94,22 +90,11 @@ func main() {
 // timeSecondHalf warms an engine on the setup and the first half of the
 // flow, untimed, and times the second half, announcing each command's
 // successor with prefetch if it is not nil.
-func timeSecondHalf(setup, flow []matching.Command, apply, prefetch func(*matching.Command)) time.Duration {
-	for i := range setup {
-		apply(&setup[i])
-	}
-	half := len(flow) / 2
-	for i := range flow[:half] {
-		apply(&flow[i])
-	}
+func timeSecondHalf(mix *benchmix.Mix, apply, prefetch func(*matching.Command)) time.Duration {
+	timed := mix.Warm(apply)
 	runtime.GC()
 	t := time.Now()
-	for i := half; i < len(flow); i++ {
-		if prefetch != nil && i+1 < len(flow) {
-			prefetch(&flow[i+1])
-		}
-		apply(&flow[i])
-	}
+	benchmix.Replay(timed, apply, prefetch)
 	return time.Since(t)
 }
 

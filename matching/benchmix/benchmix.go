@@ -6,6 +6,7 @@ package benchmix
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 
 	"venue/matching"
@@ -189,4 +190,40 @@ func (m *Mix) Fresh() *matching.Engine {
 		e.Apply(&m.Setup[i])
 	}
 	return e
+}
+
+// WithoutClOrdIDs is the same flow with no ClOrdID on any command:
+// orders named by OrderID only, as exchange-core's benchmark does.
+func (m *Mix) WithoutClOrdIDs() *Mix {
+	out := &Mix{Setup: m.Setup, Flow: slices.Clone(m.Flow)}
+	for i := range out.Flow {
+		out.Flow[i].ClOrdID = ""
+	}
+	return out
+}
+
+// Warm applies the setup and the first half of the flow with apply, and
+// returns the second half: the part to time. Replaying the flow on an
+// engine that saw it already would reject most of it (duplicate ids), so
+// each timed pass starts from a fresh engine warmed this way.
+func (m *Mix) Warm(apply func(*matching.Command)) []matching.Command {
+	for i := range m.Setup {
+		apply(&m.Setup[i])
+	}
+	half := len(m.Flow) / 2
+	for i := range m.Flow[:half] {
+		apply(&m.Flow[i])
+	}
+	return m.Flow[half:]
+}
+
+// Replay applies cmds in order; with prefetch it announces each one's
+// successor first, as the sequencer does across a batch.
+func Replay(cmds []matching.Command, apply, prefetch func(*matching.Command)) {
+	for i := range cmds {
+		if prefetch != nil && i+1 < len(cmds) {
+			prefetch(&cmds[i+1])
+		}
+		apply(&cmds[i])
+	}
 }
