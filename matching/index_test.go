@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -227,5 +228,33 @@ func TestRestoreRefusesOrderIDAhead(t *testing.T) {
 func TestEventSize(t *testing.T) {
 	if n := unsafe.Sizeof(Event{}); n > 448 {
 		t.Errorf("Event is %d bytes, want at most 448", n)
+	}
+}
+
+// TestInvariantsCatchPriceArray: the search's price array must mirror the
+// levels; CheckInvariants notices a price that disagrees and an array of
+// the wrong length (the randomized tests rely on it to catch a rest or
+// dropLevel that forgets one of the two).
+func TestInvariantsCatchPriceArray(t *testing.T) {
+	h := newHarness(t)
+	for _, px := range []int64{59_000, 59_500, 58_000} {
+		h.limit(10, Buy, usdPx(px), 10_000)
+	}
+	s := h.e.symbols[symUSD]
+	if len(s.bidPx) != 3 {
+		t.Fatalf("%d bid prices, want 3", len(s.bidPx))
+	}
+	s.bidPx[1]++
+	if err := h.e.CheckInvariants(); err == nil || !strings.Contains(err.Error(), "price") {
+		t.Fatalf("a wrong price: %v", err)
+	}
+	s.bidPx[1]--
+	s.bidPx = s.bidPx[:2]
+	if err := h.e.CheckInvariants(); err == nil || !strings.Contains(err.Error(), "2 prices for 3 levels") {
+		t.Fatalf("a short array: %v", err)
+	}
+	s.bidPx = s.bidPx[:3]
+	if err := h.e.CheckInvariants(); err != nil {
+		t.Fatalf("restored: %v", err)
 	}
 }

@@ -44,13 +44,13 @@ func (e *Engine) CheckInvariants() error {
 	}
 	for _, s := range e.symList {
 		for _, sd := range []Side{Buy, Sell} {
-			levels := *s.side(sd)
-			if pxs := *s.prices(sd); len(pxs) != len(levels) {
+			levels, pxs := *s.side(sd), *s.prices(sd)
+			if len(pxs) != len(levels) {
 				return fmt.Errorf("symbol %d side %d: %d prices for %d levels", s.spec.ID, sd, len(pxs), len(levels))
 			}
 			for i, l := range levels {
-				if (*s.prices(sd))[i] != l.px {
-					return fmt.Errorf("symbol %d side %d: price %d at index %d for level %d", s.spec.ID, sd, (*s.prices(sd))[i], i, l.px)
+				if pxs[i] != l.px {
+					return fmt.Errorf("symbol %d side %d: price %d at index %d for level %d", s.spec.ID, sd, pxs[i], i, l.px)
 				}
 				if i > 0 && !better(sd, l.px, levels[i-1].px) {
 					return fmt.Errorf("symbol %d side %d: levels out of order at %d", s.spec.ID, sd, l.px)
