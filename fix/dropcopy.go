@@ -62,7 +62,7 @@ type DropCopy struct {
 	storeErrors atomic.Uint64 // attempts to store reports that failed
 	// sendBatch queues reports with quickfixgo (nil: a batcher's send);
 	// tests put a failing store behind it.
-	sendBatch func(qid quickfix.SessionID, ms []outMsg) (n, lastSeq int, err error)
+	sendBatch sendFunc
 }
 
 // dcSet is the drop-copy sessions at one time.
@@ -542,7 +542,7 @@ var (
 // the store works again (the cursor skips what was stored). Only a session
 // that is gone (the acceptor stopped) ends the attempts: its reports are
 // in the journal, and the next start's catch-up sends them.
-func (d *DropCopy) store(s *dcSession, send func(quickfix.SessionID, []outMsg) (int, int, error), batch []outMsg) {
+func (d *DropCopy) store(s *dcSession, send sendFunc, batch []outMsg) {
 	wait := storeRetryMin
 	failed := false
 	for len(batch) > 0 {

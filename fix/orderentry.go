@@ -62,6 +62,11 @@ type OrderEntry struct {
 	orders   *orderCache
 	auth     *lockout
 
+	// sendBatch queues reports with quickfixgo (nil: each sender's
+	// batcher); tests put a refusing session behind it. Set before the
+	// first session's state is made.
+	sendBatch sendFunc
+
 	mu       sync.Mutex
 	sessions map[string]*sessState // by CompID
 	byID     map[matching.SessionID]*sessState
@@ -261,6 +266,10 @@ var logonMarker = quickfix.NewMessage()
 // batch, split at Logon markers.
 func (g *OrderEntry) sender(st *sessState) {
 	var b batcher
+	send := g.sendBatch
+	if send == nil {
+		send = b.send
+	}
 	batch := make([]outMsg, 0, maxSendBatch)
 	for {
 		var ok bool
@@ -273,10 +282,10 @@ func (g *OrderEntry) sender(st *sessState) {
 				k++
 			}
 			if k > 0 {
-				g.deliver(st, &b, rest[:k])
+				g.deliver(st, send, rest[:k])
 			}
 			if k < len(rest) {
-				g.flushPending(st, &b)
+				g.flushPending(st, send)
 				k++
 			}
 			rest = rest[k:]
@@ -286,10 +295,12 @@ func (g *OrderEntry) sender(st *sessState) {
 }
 
 // deliver sends ms to the session now, or keeps them for the session's
-// next Logon when it is not logged on or being cut (or, from the first
-// one quickfixgo refused, when it fails). No lock is held while quickfixgo
-// sends.
-func (g *OrderEntry) deliver(st *sessState, b *batcher, ms []outMsg) {
+// next Logon when it is not logged on or being cut. From the first one
+// quickfixgo refuses (the session is gone), they are kept, and so is
+// everything after them until the next Logon: the session counts as
+// offline, so no later report overtakes a kept one. No lock is held while
+// quickfixgo sends.
+func (g *OrderEntry) deliver(st *sessState, send sendFunc, ms []outMsg) {
 	st.mu.Lock()
 	online := st.online && !st.cutting.Load()
 	if !online {
@@ -300,16 +311,19 @@ func (g *OrderEntry) deliver(st *sessState, b *batcher, ms []outMsg) {
 		return
 	}
 	st.mu.Unlock()
-	n, _, err := b.send(st.qid, ms)
+	n, _, err := send(st.qid, ms)
 	g.stats.reportsOut.Add(uint64(n))
 	if err == nil {
 		return
 	}
 	st.mu.Lock()
+	st.online = false
 	for _, m := range ms[n:] {
 		g.keep(st, m)
 	}
 	st.mu.Unlock()
+	g.log.Warn("reports not sent: kept for the next Logon", zap.String("comp_id", st.sess().CompID),
+		zap.Int("reports", len(ms)-n), zap.Error(err))
 }
 
 // keep adds m to the session's pending reports; st.mu is held.
@@ -326,13 +340,13 @@ func (g *OrderEntry) keep(st *sessState, m outMsg) {
 
 // flushPending runs on the sender at Logon: what the session missed goes
 // out before anything queued after the Logon.
-func (g *OrderEntry) flushPending(st *sessState, b *batcher) {
+func (g *OrderEntry) flushPending(st *sessState, send sendFunc) {
 	st.mu.Lock()
 	pending := st.pending
 	st.pending, st.dropped = nil, 0
 	st.online = st.loggedOn.Load()
 	st.mu.Unlock()
-	n, _, err := b.send(st.qid, pending)
+	n, _, err := send(st.qid, pending)
 	g.stats.reportsOut.Add(uint64(n))
 	if err != nil {
 		st.mu.Lock()

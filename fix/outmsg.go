@@ -29,6 +29,12 @@ func rawReport(r orderReport) outMsg { return outMsg{typ: "8", body: r.body, sum
 // once.
 const maxSendBatch = 256
 
+// A sendFunc queues a session's messages with quickfixgo, in order, and
+// returns how many it queued (a prefix), the MsgSeqNum of the last body
+// queued and the error that stopped the rest: a batcher's send, or a
+// test's stand-in for a session or store that refuses.
+type sendFunc func(qid quickfix.SessionID, ms []outMsg) (n, lastSeq int, err error)
+
 // A batcher queues a session's messages with quickfixgo: each run of
 // rendered bodies in one call (quickfix.SendRawBatchToTarget: one store
 // write for the run, one wake-up of the connection's writer), any other
