@@ -190,7 +190,7 @@ func TestFindLevel(t *testing.T) {
 }
 
 // TestRestoreRefusesOrderIDAhead: a snapshot whose resting order has an
-// id the engine would hand out again is refused. Restored, the id would
+// id the engine would hand out again, or id 0, is refused. Restored, the id would
 // be given to a new order too, and the order index keeps one order per id.
 func TestRestoreRefusesOrderIDAhead(t *testing.T) {
 	e := New()
@@ -216,10 +216,12 @@ func TestRestoreRefusesOrderIDAhead(t *testing.T) {
 	if at < 0 || bytes.Contains(snap[at+1:], rec) {
 		t.Fatalf("order record not found once in the snapshot")
 	}
-	bad := slices.Clone(snap)
-	bad[at] = 127 // an id past the engine's next one (2)
-	if err := New().RestoreSnapshot(bad); err == nil {
-		t.Fatal("a snapshot with an order id past the next one was restored")
+	for _, id := range []byte{127, 0} { // past the engine's next one (2); the id no order has
+		bad := slices.Clone(snap)
+		bad[at] = id
+		if err := New().RestoreSnapshot(bad); err == nil {
+			t.Fatalf("a snapshot with an order of id %d was restored", id)
+		}
 	}
 }
 
