@@ -5,9 +5,9 @@
 # noisy machine, the paired ratio is the figure to trust; the absolute
 # ops/s move with the host.
 #   scripts/engine-ab.sh HEAD~3
-#   scripts/engine-ab.sh main -rounds 20 -no-clordid
+#   scripts/engine-ab.sh main -rounds 20 -no-clordid -prefetch
 set -eu
-rev=${1:?usage: engine-ab.sh REV [-rounds N] [-no-clordid]}
+rev=${1:?usage: engine-ab.sh REV [-rounds N] [-no-clordid] [-prefetch]}
 shift
 cd "$(git rev-parse --show-toplevel)"
 dir=internal/engineab/base
