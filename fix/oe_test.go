@@ -432,6 +432,15 @@ func TestOrderLifecycle(t *testing.T) {
 		t.Fatalf("status of another firm's order: %v", st)
 	}
 
+	// An OrderID (37) not written the way the venue writes it names no
+	// order: the cancel is refused (102=1) and the order stays live.
+	for _, bad := range []string{"0" + orderID, "+" + orderID, orderID + "x", "99999999999999999999", "0"} {
+		a.send("F", "11="+a.nextID("c"), "41="+rep, "37="+bad, "55=BTC-USD", "54=1", now())
+		if rej := a.expect("35=9"); rej[102] != "1" {
+			t.Fatalf("cancel with 37=%s: %v", bad, rej)
+		}
+	}
+
 	// Cancel the rest.
 	cxl := a.nextID("c")
 	a.send("F", "11="+cxl, "41="+rep, "55=BTC-USD", "54=1", now())

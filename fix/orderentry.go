@@ -8,6 +8,7 @@ package fix
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -873,8 +874,8 @@ func (g *OrderEntry) target(msg *quickfix.Message) (orig string, id matching.Ord
 	idOK = true
 	if msg.Body.Has(tagOrderID) {
 		s, _ := msg.Body.GetString(tagOrderID)
-		var n uint64
-		if _, err := fmt.Sscan(s, &n); err != nil || n == 0 || fmt.Sprint(n) != s {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || n == 0 || strconv.FormatUint(n, 10) != s { // canonical: no sign, no leading zero
 			idOK = false
 		}
 		id = matching.OrderID(n)
