@@ -44,10 +44,7 @@ func TestMDSnapshotThenUpdates(t *testing.T) {
 	a.expect("35=8", "11="+bid, "150=0")
 	ask := b.order("2", "0.0200", "61000.00")
 	b.expect("35=8", "11="+ask, "150=0")
-	// Market data follows the sequencer on its own goroutine: an order
-	// acknowledged is in the books a moment later, not at once.
-	acked := srv.Seq.Stats().LastSeq
-	waitFor(t, "market data to fold the orders", func() bool { return srv.MD.Stats().LastSeq >= acked })
+	waitMDFolded(t, srv)
 
 	md := mdLogon(t, cfg.FIX.MarketDataAddr, "MD_1")
 	md.subscribe("s1", "1", 0, allTypes, "BTC-USD")
@@ -119,7 +116,7 @@ func TestMDSnapshotThenUpdates(t *testing.T) {
 // TestMDTopN: when a level of the top N goes, the next one moves in as
 // new (279=0); changes below the top N are not sent.
 func TestMDTopN(t *testing.T) {
-	_, cfg := startVenue(t, venueOpts{})
+	srv, cfg := startVenue(t, venueOpts{})
 	a := logon(t, cfg.FIX.OrderEntryAddr, "FIRM_A")
 	var ids []string
 	for _, px := range []string{"59000", "59100", "59200"} {
@@ -127,6 +124,7 @@ func TestMDTopN(t *testing.T) {
 		a.expect("35=8", "11="+cl, "150=0")
 		ids = append(ids, cl)
 	}
+	waitMDFolded(t, srv)
 	md := mdLogon(t, cfg.FIX.MarketDataAddr, "MD_1")
 	md.subscribe("top2", "1", 2, []string{"0", "1"}, "BTC-USD")
 	w := md.expect("35=W", "262=top2")
@@ -299,6 +297,17 @@ func TestMDSubscriptionsEndWithTheSession(t *testing.T) {
 	if w := md2.expect("35=W", "262=s"); w.body[83] != "0" {
 		t.Fatalf("resubscribe: %v", w.body)
 	}
+}
+
+// waitMDFolded waits until market data has folded every command the
+// sequencer has published into its books. It follows the sequencer on its
+// own goroutine, so an order acknowledged over FIX is in the books a
+// moment later, not at once: a test that subscribes after its orders and
+// checks the snapshot waits for this first.
+func waitMDFolded(t testing.TB, srv *server.Server) {
+	t.Helper()
+	acked := srv.Seq.Stats().LastSeq
+	waitFor(t, "market data to fold the orders", func() bool { return srv.MD.Stats().LastSeq >= acked })
 }
 
 func waitFor(t testing.TB, what string, ok func() bool) {
