@@ -508,23 +508,12 @@ func (d *DropCopy) send(s *dcSession, pos position, m outMsg) int {
 // sends it when the session is logged on), in order, for ever: whatever
 // is queued when it wakes goes as one batch (one write per store file).
 func (d *DropCopy) sender(s *dcSession) {
-	var b batcher
-	send := d.sendBatch
-	if send == nil {
-		send = b.send
-	}
-	batch := make([]outMsg, 0, maxSendBatch)
-	for {
-		var ok bool
-		if batch, ok = s.out.take(batch[:0], maxSendBatch); !ok {
-			return
-		}
+	runSender(s.out, d.sendBatch, func(send sendFunc, batch []outMsg) {
 		d.store(s, send, batch)
-		clear(batch)
 		if s.storeTrouble.Load() && s.out.len() < d.cfg.MaxBacklog/2 {
 			s.storeTrouble.Store(false) // what the outage queued is stored
 		}
-	}
+	})
 }
 
 // storeRetryMin and storeRetryMax bound the wait before the drop copy

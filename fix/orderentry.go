@@ -266,17 +266,7 @@ var logonMarker = quickfix.NewMessage()
 // up this session only. Whatever is queued when it wakes goes as one
 // batch, split at Logon markers.
 func (g *OrderEntry) sender(st *sessState) {
-	var b batcher
-	send := g.sendBatch
-	if send == nil {
-		send = b.send
-	}
-	batch := make([]outMsg, 0, maxSendBatch)
-	for {
-		var ok bool
-		if batch, ok = st.out.take(batch[:0], maxSendBatch); !ok {
-			return
-		}
+	runSender(st.out, g.sendBatch, func(send sendFunc, batch []outMsg) {
 		for rest := batch; len(rest) > 0; {
 			k := 0
 			for k < len(rest) && rest[k].msg != logonMarker {
@@ -291,8 +281,7 @@ func (g *OrderEntry) sender(st *sessState) {
 			}
 			rest = rest[k:]
 		}
-		clear(batch)
-	}
+	})
 }
 
 // deliver sends ms to the session now, or keeps them for the session's

@@ -69,3 +69,23 @@ func (b *batcher) send(qid quickfix.SessionID, ms []outMsg) (n, lastSeq int, err
 	}
 	return n, lastSeq, nil
 }
+
+// runSender is a session sender's loop: it takes what q holds when it
+// wakes, at most maxSendBatch messages, and hands that batch to handle
+// with send (or, when send is nil, a batcher of its own), until q is
+// closed and empty.
+func runSender(q *queue[outMsg], send sendFunc, handle func(send sendFunc, batch []outMsg)) {
+	if send == nil {
+		var b batcher
+		send = b.send
+	}
+	batch := make([]outMsg, 0, maxSendBatch)
+	for {
+		var ok bool
+		if batch, ok = q.take(batch[:0], maxSendBatch); !ok {
+			return
+		}
+		handle(send, batch)
+		clear(batch) // hold no report once it is handed over
+	}
+}
