@@ -1,7 +1,10 @@
 package quickfix
 
 import (
+	"bytes"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/quickfixgo/quickfix/datadictionary"
@@ -63,6 +66,75 @@ func TestValidateFieldFormats(t *testing.T) {
 		rej := validateField(d, ValidatorSettings{}, nil, TagValue{tag: c.tag, value: []byte(c.val)})
 		if c.good != (rej == nil) {
 			t.Errorf("tag %d value %q: reject %v, want good=%v", c.tag, c.val, rej, c.good)
+		}
+	}
+}
+
+// TestRawBatchIsWhatOneByOneWas (venue patch 15): a batch built into one
+// buffer gives, message by message, the bytes buildRaw gives alone for
+// the same MsgSeqNum and SendingTime; each is a well-formed message with
+// its own capacity (appending to one cannot overwrite the next), and the
+// store holds exactly those bytes.
+func TestRawBatchIsWhatOneByOneWas(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	store, err := NewMemoryStoreFactory().Create(SessionID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &session{
+		store:              store,
+		sessionID:          SessionID{BeginString: BeginStringFIX44, SenderCompID: "VENUE", TargetCompID: strings.Repeat("T", 1+rng.IntN(200))},
+		timestampPrecision: Micros,
+		messageEvent:       make(chan bool, 1),
+	}
+	for round := 0; round < 50; round++ {
+		msgs := make([]RawMessage, 1+rng.IntN(40))
+		for i := range msgs {
+			body := []byte(fmt.Sprintf("11=C%d\x0117=E%d\x01", rng.IntN(1e6), rng.IntN(1e6)))
+			body = append(body, bytes.Repeat([]byte("58=x\x01"), rng.IntN(300))...)
+			sum := -1
+			if rng.IntN(2) == 0 {
+				sum = byteSum(body)
+			}
+			msgs[i] = RawMessage{MsgType: "8", Body: body, BodySum: sum}
+		}
+		first := s.store.NextSenderMsgSeqNum()
+		s.toSend = nil
+		n, last, err := s.queueRawBatchForSend(msgs)
+		if err != nil || n != len(msgs) || last != first+n-1 {
+			t.Fatalf("round %d: queued %d of %d, last %d (first %d): %v", round, n, len(msgs), last, first, err)
+		}
+		for i, got := range s.toSend {
+			if cap(got) != len(got) {
+				t.Fatalf("round %d: message %d has capacity %d past its %d bytes", round, i, cap(got), len(got))
+			}
+			msg := NewMessage()
+			if err := ParseMessage(msg, bytes.NewBuffer(bytes.Clone(got))); err != nil {
+				t.Fatalf("round %d: message %d does not parse: %v", round, i, err)
+			}
+			ts, err := msg.Header.GetBytes(tagSendingTime)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := s.appendRaw(nil, "8", first+i, msgs[i].Body, byteSum(msgs[i].Body), ts)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("round %d: message %d:\n got %q\nwant %q", round, i, got, want)
+			}
+			if c, err := msg.Trailer.GetInt(tagCheckSum); err != nil || c != byteSum(got[:len(got)-7])%256 {
+				t.Fatalf("round %d: message %d: checksum %d, %v", round, i, c, err)
+			}
+			stored, serr := s.store.GetMessages(first+i, first+i)
+			if serr != nil || len(stored) != 1 || !bytes.Equal(stored[0], got) {
+				t.Fatalf("round %d: message %d: the store holds %q (%v)", round, i, stored, serr)
+			}
+		}
+		// Appending to a message leaves the next one whole.
+		if len(s.toSend) > 1 {
+			next := bytes.Clone(s.toSend[1])
+			_ = append(s.toSend[0], "junk"...)
+			if !bytes.Equal(s.toSend[1], next) {
+				t.Fatalf("round %d: appending to the first message changed the second", round)
+			}
 		}
 	}
 }
