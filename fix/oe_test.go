@@ -39,6 +39,8 @@ type venueOpts struct {
 	writeTimeout time.Duration
 	// sessions are added to the dev directory before the start.
 	sessions []refdata.Session
+	// dcStores wraps the drop copy's store factory.
+	dcStores func(quickfix.MessageStoreFactory) quickfix.MessageStoreFactory
 }
 
 func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
@@ -72,7 +74,7 @@ func startVenue(t testing.TB, o venueOpts) (*server.Server, *config.Config) {
 	// No back office here: these tests are about FIX (backoffice/ tests it).
 	cfg.Database.URL = "postgres://postgres@127.0.0.1:1/none?sslmode=disable"
 	srv, err := server.Start(&cfg, server.Options{Dev: true, BcryptCost: 4, ClockTick: -1, RouterBuffer: o.routerBuffer,
-		Sessions: o.sessions})
+		Sessions: o.sessions, DropCopyStores: o.dcStores})
 	if err != nil {
 		t.Fatalf("start venue: %v", err)
 	}

@@ -52,6 +52,9 @@ type AcceptorConfig struct {
 	// acceptor (default listenerAnchor); each acceptor in a process needs
 	// its own, since quickfixgo's session registry is per process.
 	Anchor string
+	// WrapStores, when set, wraps the static sessions' store factory
+	// (tests put a failing store under the drop copy this way).
+	WrapStores func(quickfix.MessageStoreFactory) quickfix.MessageStoreFactory
 }
 
 // Acceptor is a quickfixgo acceptor accepting on the guard's listener
@@ -132,7 +135,11 @@ func StartAcceptor(cfg AcceptorConfig, app quickfix.Application, log *zap.Logger
 				return nil, fmt.Errorf("fix: settings: %w", err)
 			}
 		}
-		capture = &storeCapture{inner: file.NewStoreFactory(settings), stores: map[string]quickfix.MessageStore{}}
+		var inner quickfix.MessageStoreFactory = file.NewStoreFactory(settings)
+		if cfg.WrapStores != nil {
+			inner = cfg.WrapStores(inner)
+		}
+		capture = &storeCapture{inner: inner, stores: map[string]quickfix.MessageStore{}}
 		stores = capture
 	} else {
 		// quickfixgo opens its listener only for declared sessions: declare

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/quickfixgo/quickfix"
 	"go.uber.org/zap"
 	"golang.org/x/crypto/bcrypt"
 
@@ -50,7 +51,10 @@ type Options struct {
 	// drop-copy sessions among them get their static sessions (tests and
 	// benchmarks; production sessions come from the back office).
 	Sessions []refdata.Session
-	Logger   *zap.Logger
+	// DropCopyStores, when set, wraps the drop copy's message store
+	// factory (tests: a store that fails for a while).
+	DropCopyStores func(quickfix.MessageStoreFactory) quickfix.MessageStoreFactory
+	Logger         *zap.Logger
 }
 
 // Server is a running venue.
@@ -84,6 +88,7 @@ type Server struct {
 	routeErr chan error
 	// routerBuffer is Options.RouterBuffer.
 	routerBuffer int
+	dcStores     func(quickfix.MessageStoreFactory) quickfix.MessageStoreFactory
 	clockNow     func() int64
 	once         sync.Once
 }
@@ -113,7 +118,8 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	if opts.Clock == nil {
 		opts.Clock = func() int64 { return time.Now().UnixNano() }
 	}
-	s := &Server{log: log, stop: make(chan struct{}), routeErr: make(chan error, 1), routerBuffer: opts.RouterBuffer}
+	s := &Server{log: log, stop: make(chan struct{}), routeErr: make(chan error, 1), routerBuffer: opts.RouterBuffer,
+		dcStores: opts.DropCopyStores}
 	var err error
 
 	// 1. reference data.
@@ -278,6 +284,7 @@ func (s *Server) startDropCopy(cfg *config.Config, dict string, log *zap.Logger)
 		TLSCertFile: cfg.FIX.TLSCertFile, TLSKeyFile: cfg.FIX.TLSKeyFile,
 		StaticSessions: comps, StoreDir: filepath.Join(cfg.DataDir, "fix", "dropcopy"),
 		LogFactory: s.DC.LogFactory(), ClientWriteTimeout: cfg.FIX.ClientWriteTimeout,
+		WrapStores: s.dcStores,
 	}, s.DC, log)
 	if err != nil {
 		sub.Close()
