@@ -134,11 +134,6 @@ type Journal struct {
 	// SegmentSizeBytes is the size at which a journal segment file is closed
 	// and a new one started.
 	SegmentSizeBytes int64 `yaml:"segment_size_bytes" mapstructure:"segment_size_bytes"`
-	// Preallocate makes each new segment file (after a new journal's
-	// first) at its full size in zeros, in the background while the one
-	// before fills, so that a sync writes the records only: shorter and
-	// cheaper syncs (journal.Options.Preallocate).
-	Preallocate bool `yaml:"preallocate" mapstructure:"preallocate"`
 }
 
 // Snapshot sets how often the engine state is written out, which bounds how
@@ -219,7 +214,6 @@ func Default() Config {
 			MaxBatch:         4096,
 			MaxDelay:         time.Millisecond,
 			SegmentSizeBytes: 64 << 20,
-			Preallocate:      true,
 		},
 		Snapshot: Snapshot{EveryCommands: 1_000_000},
 		Runtime:  Runtime{GCPercent: 400},

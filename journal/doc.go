@@ -26,16 +26,6 @@
 //     seq, and change nothing. The operator decides (RepairTruncateAfter,
 //     or restore).
 //
-// Preallocated segments (Options.Preallocate) are made in the background
-// as journal-spare.tmp, a file of the segment size in zeros, synced; when
-// the segment before is full the spare gets its header (flagged
-// preallocated), is synced and renamed into place, and records overwrite
-// its zeros. In such a segment the zeros after the last record are its end,
-// not a torn tail; a write torn inside it (whole sectors of it still zeros)
-// is a torn tail as above, which Open zeroes instead of truncating. The
-// previous segment is cut back to its records and synced before the next
-// one exists, so only the last segment has unused space.
-//
 // Snapshots (snapshot-<seq>.snap) are written atomically (temporary file,
 // fsync, rename, directory fsync) with a CRC32C; LatestSnapshot returns the
 // newest intact one and lists the damaged ones it passed over. Recovery is

@@ -35,10 +35,6 @@ type File interface {
 	io.Reader
 	io.ReaderAt
 	io.Writer
-	// WriteAt writes at an offset (the journal's segments are written
-	// this way, so a preallocated segment is overwritten in place); a
-	// file opened with os.O_APPEND refuses it.
-	io.WriterAt
 	io.Closer
 	// Truncate changes the size of the file.
 	Truncate(size int64) error

@@ -11,26 +11,18 @@ import (
 
 // On-disk layout of a segment, all integers little-endian:
 //
-//	header (32 bytes): magic "VNJOURNL" | version u32 | flags u32 | firstSeq u64 | 0 u32 | CRC32C of bytes 0..27
-//
-// flags: segPreallocated (bit 0) says the file was made at its full size
-// in zeros (Options.Preallocate), so zeros after the last record are its
-// unused space. Without it they are the trace of a crash (a torn tail).
-// Readers before the flag existed read 0 there and ignore it.
-//
+//	header (32 bytes): magic "VNJOURNL" | version u32 | 0 u32 | firstSeq u64 | 0 u32 | CRC32C of bytes 0..27
 //	record:            length u32 | CRC32C(seq | payload) u32 | seq u64 | payload (length bytes)
 //
 // The file name carries the first seq too, zero-padded so that names sort
 // in seq order: journal-00000000000000000001.seg.
 const (
-	segMagic   = "VNJOURNL"
-	segVersion = 1
-	// segPreallocated is the header flag of a preallocated segment.
-	segPreallocated = 1
-	segHeaderLen    = 32
-	recHeaderLen    = 16
-	segNamePrefix   = "journal-"
-	segNameSuffix   = ".seg"
+	segMagic      = "VNJOURNL"
+	segVersion    = 1
+	segHeaderLen  = 32
+	recHeaderLen  = 16
+	segNamePrefix = "journal-"
+	segNameSuffix = ".seg"
 
 	// MaxRecordLen bounds a record's payload. A command is far smaller;
 	// anything larger in a length field is damage, not data.
@@ -110,11 +102,11 @@ func listSegments(fsys FS, dir string) ([]segFile, error) {
 	return segs, nil
 }
 
-func appendSegHeader(dst []byte, firstSeq uint64, flags uint32) []byte {
+func appendSegHeader(dst []byte, firstSeq uint64) []byte {
 	start := len(dst)
 	dst = append(dst, segMagic...)
 	dst = binary.LittleEndian.AppendUint32(dst, segVersion)
-	dst = binary.LittleEndian.AppendUint32(dst, flags)
+	dst = binary.LittleEndian.AppendUint32(dst, 0)
 	dst = binary.LittleEndian.AppendUint64(dst, firstSeq)
 	dst = binary.LittleEndian.AppendUint32(dst, 0)
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
@@ -140,9 +132,6 @@ type scan struct {
 	records  int64
 	validEnd int64     // offset just after the last valid record (or the header)
 	torn     *TornTail // a damaged end with nothing valid after it (last segment only)
-	// preallocated: the header's flag; the file goes on in zeros after
-	// the records (and after a torn tail's bytes).
-	preallocated bool
 }
 
 // scanSegment checks a segment's header and walks its records, calling fn
@@ -181,16 +170,12 @@ func scanSegment(name string, data []byte, firstFromName, wantFirst uint64, last
 	if wantFirst != 0 && first != wantFirst {
 		return scan{}, corrupt(0, wantFirst, "seq gap: segment starts at %d, want %d", first, wantFirst)
 	}
-	preallocated := binary.LittleEndian.Uint32(data[12:16])&segPreallocated != 0
-	s := scan{firstSeq: first, lastSeq: first - 1, validEnd: segHeaderLen, preallocated: preallocated}
+	s := scan{firstSeq: first, lastSeq: first - 1, validEnd: segHeaderLen}
 	off := int64(segHeaderLen)
 	for off < size {
 		want := s.lastSeq + 1
 		if upTo != 0 && s.lastSeq >= upTo {
 			break
-		}
-		if preallocated && last && allZero(data[off:]) {
-			break // the unused space of a preallocated segment: the end
 		}
 		reason := ""
 		var length int64
@@ -237,13 +222,7 @@ func scanSegment(name string, data []byte, firstFromName, wantFirst uint64, last
 		if why := damagedNotTorn(data, off, length, reason); why != "" {
 			return s, corrupt(off, want, "%s", why)
 		}
-		end := size
-		if preallocated { // what was written of the tail, not the unused space after it
-			for end > off && data[end-1] == 0 {
-				end--
-			}
-		}
-		s.torn = &TornTail{File: name, Offset: off, Bytes: end - off, Seq: want, Reason: reason}
+		s.torn = &TornTail{File: name, Offset: off, Bytes: size - off, Seq: want, Reason: reason}
 		break
 	}
 	return s, nil
@@ -274,16 +253,12 @@ func damagedNotTorn(data []byte, off, length int64, reason string) string {
 	}
 	switch reason {
 	case "checksum mismatch":
-		// z: where the record's trailing zeros begin. The record is
-		// followed by the end of the file or, in a preallocated
-		// segment, by zeros (the scan found something nonzero after
-		// off, and no valid record).
-		end := min(off+recHeaderLen+length, size)
-		z := end
+		// z: where the trailing zeros begin.
+		z := size
 		for z > off && data[z-1] == 0 {
 			z--
 		}
-		if z == off || (z+sectorSize-1)/sectorSize*sectorSize < end {
+		if z == off || (z+sectorSize-1)/sectorSize*sectorSize < size {
 			return "" // ends in unwritten (zero) sectors: torn
 		}
 		return "checksum mismatch on the last record, which is written whole (a flipped bit, not a torn write)"
@@ -320,20 +295,4 @@ func validRecordAfter(data []byte, from int64, want uint64) (int64, uint64, bool
 		}
 	}
 	return 0, 0, false
-}
-
-// allZero reports whether b holds nothing but zero bytes.
-func allZero(b []byte) bool {
-	for len(b) >= 8 {
-		if binary.LittleEndian.Uint64(b) != 0 {
-			return false
-		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
 }

@@ -24,27 +24,7 @@ type Options struct {
 	SegmentSize int64
 	// Logger receives what recovery did (default: slog.Default()).
 	Logger *slog.Logger
-	// Preallocate makes every new segment a file of SegmentSize bytes of
-	// zeros, written and synced in the background while the segment before
-	// it fills (journal-spare.tmp, begun when that one is half full: the
-	// first segment of a new journal grows as it is written), so that
-	// appending overwrites the file in place
-	// and a sync writes the records and nothing else: no size change, no
-	// new block to allocate. On the dev machine's ext4 that made a sync
-	// 130 us and 53 us of CPU, against 207 us and 80 us appending
-	// (BENCHMARKS.md, fifth session). The zeros after the last record are
-	// the end of the journal, not a torn tail. A finished segment is cut
-	// back to its records when the next one begins.
-	Preallocate bool
 }
-
-// inlineSpares (tests on faultfs) makes spares on the writer's goroutine,
-// so the test knows when they are written.
-var inlineSpares bool
-
-// spareName is the preallocated file the next segment is made from. It is
-// not a segment (the name does not parse as one) and Open removes it.
-const spareName = "journal-spare.tmp"
 
 // Report says what a pass over a journal found: by Open (recovery), Replay
 // or Verify.
@@ -74,12 +54,7 @@ type Writer struct {
 	fileName string
 	fileSize int64 // bytes in the file plus bytes in buf
 	fileRecs int64
-	written  int64 // bytes of the segment in the file: buf goes at this offset
-	fileLen  int64 // the file's length: more than written when preallocated
 	buf      []byte
-
-	prealloc bool
-	spare    chan error // the spare being made, or made (its result), nil: none
 	nextSeq  uint64
 	err      error // sticky: after a failed write or sync nothing more is trusted
 }
@@ -95,8 +70,7 @@ func Open(fsys FS, dir string, opts Options) (*Writer, Report, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	w := &Writer{fs: fsys, dir: dir, segSize: opts.SegmentSize, log: opts.Logger.With("subsystem", "journal"), nextSeq: 1,
-		prealloc: opts.Preallocate}
+	w := &Writer{fs: fsys, dir: dir, segSize: opts.SegmentSize, log: opts.Logger.With("subsystem", "journal"), nextSeq: 1}
 	rep := Report{Dir: dir}
 	if err := fsys.MkdirAll(dir); err != nil {
 		return nil, rep, fmt.Errorf("journal: create %s: %w", dir, err)
@@ -104,10 +78,6 @@ func Open(fsys FS, dir string, opts Options) (*Writer, Report, error) {
 	// A directory made just now must itself survive a power cut.
 	if err := fsys.SyncDir(filepath.Dir(filepath.Clean(dir))); err != nil {
 		return nil, rep, fmt.Errorf("journal: sync dir %s: %w", filepath.Dir(dir), err)
-	}
-	// A spare left by the last run may be half made: make it again.
-	if err := fsys.Remove(join(dir, spareName)); err != nil && !isNotExist(err) {
-		return nil, rep, fmt.Errorf("journal: remove %s: %w", spareName, err)
 	}
 	segs, err := listSegments(fsys, dir)
 	if err != nil {
@@ -139,20 +109,12 @@ func Open(fsys FS, dir string, opts Options) (*Writer, Report, error) {
 			segs = segs[:len(segs)-1]
 			continue
 		}
-		f, err := fsys.OpenFile(path, os.O_WRONLY, 0)
+		f, err := fsys.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 		if err != nil {
 			return nil, rep, fmt.Errorf("journal: open %s: %w", path, err)
 		}
 		if s.torn != nil {
-			var err error
-			if s.preallocated {
-				// Zero the torn bytes: the segment keeps its space.
-				if _, err = f.WriteAt(make([]byte, s.torn.Bytes), s.validEnd); err == nil {
-					clear(data[s.validEnd : s.validEnd+s.torn.Bytes])
-				}
-			} else if err = f.Truncate(s.validEnd); err == nil {
-				data = data[:s.validEnd]
-			}
+			err := f.Truncate(s.validEnd)
 			if err == nil {
 				err = f.Sync()
 			}
@@ -165,7 +127,6 @@ func Open(fsys FS, dir string, opts Options) (*Writer, Report, error) {
 			rep.Torn = s.torn
 		}
 		w.f, w.fileName, w.fileSize, w.fileRecs = f, last.name, s.validEnd, s.records
-		w.written, w.fileLen = s.validEnd, int64(len(data))
 		w.nextSeq = s.lastSeq + 1
 		rep.Records = s.records
 		break
@@ -175,117 +136,7 @@ func Open(fsys FS, dir string, opts Options) (*Writer, Report, error) {
 		rep.FirstSeq = segs[0].firstSeq
 		rep.LastSeq = w.nextSeq - 1
 	}
-	w.maybeStartSpare()
 	return w, rep, nil
-}
-
-// maybeStartSpare begins making the next segment's file once the current
-// one is half full: a journal that never fills its first segment (a test,
-// a short run) writes no spare.
-func (w *Writer) maybeStartSpare() {
-	if w.prealloc && w.spare == nil && w.f != nil && w.written > w.segSize/2 {
-		w.startSpare()
-	}
-}
-
-// startSpare begins making the spare segment file in the background,
-// unless one is made or being made.
-func (w *Writer) startSpare() {
-	if !w.prealloc || w.spare != nil {
-		return
-	}
-	done := make(chan error, 1)
-	w.spare = done
-	fsys, path, size := w.fs, join(w.dir, spareName), w.segSize
-	if inlineSpares {
-		done <- makeSpare(fsys, path, size)
-		return
-	}
-	go func() { done <- makeSpare(fsys, path, size) }()
-}
-
-// makeSpare writes a file of size zero bytes and syncs it.
-func makeSpare(fsys FS, path string, size int64) error {
-	f, err := fsys.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	zeros := make([]byte, min(size, 1<<20))
-	for off := int64(0); off < size && err == nil; off += int64(len(zeros)) {
-		_, err = f.WriteAt(zeros[:min(int64(len(zeros)), size-off)], off)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// waitSpare waits until the spare being made is made, and returns whether
-// it is there to take.
-func (w *Writer) waitSpare() bool {
-	if w.spare == nil {
-		return false
-	}
-	err := <-w.spare
-	w.spare <- err // keep the result for takeSpare
-	return err == nil
-}
-
-// takeSpare makes the spare, if it is made, the segment whose first
-// record is firstSeq: its header written and synced, then renamed to the
-// segment's name. It reports false, and changes nothing, when no spare is
-// ready (still being made, or its making failed: logged, and begun again
-// for the next segment).
-func (w *Writer) takeSpare(name string, firstSeq uint64) (File, bool, error) {
-	if w.spare == nil {
-		return nil, false, nil
-	}
-	select {
-	case err := <-w.spare:
-		w.spare = nil
-		if err != nil {
-			w.log.Warn("preallocating the next segment failed; this one grows as it is written", "error", err)
-			return nil, false, nil
-		}
-	default:
-		return nil, false, nil // not made yet: this segment is not preallocated
-	}
-	spare, path := join(w.dir, spareName), join(w.dir, name)
-	f, err := w.fs.OpenFile(spare, os.O_WRONLY, 0)
-	if err != nil {
-		return nil, false, fmt.Errorf("journal: open %s: %w", spare, err)
-	}
-	_, err = f.WriteAt(appendSegHeader(nil, firstSeq, segPreallocated), 0)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("journal: write header %s: %w", spare, err)
-	}
-	// A rename replaces what has the name: never a segment.
-	if g, err := w.fs.OpenFile(path, os.O_RDONLY, 0); err == nil {
-		g.Close()
-		return nil, false, fmt.Errorf("journal: segment %s exists already", name)
-	} else if !isNotExist(err) {
-		return nil, false, fmt.Errorf("journal: open %s: %w", path, err)
-	}
-	if err := w.fs.Rename(spare, path); err != nil {
-		return nil, false, fmt.Errorf("journal: rename %s to %s: %w", spare, name, err)
-	}
-	if err := w.fs.SyncDir(w.dir); err != nil {
-		return nil, false, fmt.Errorf("journal: sync dir %s: %w", w.dir, err)
-	}
-	f, err = w.fs.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return nil, false, fmt.Errorf("journal: open %s: %w", path, err)
-	}
-	return f, true, nil
 }
 
 // NextSeq is the seq the next Append must carry.
@@ -339,10 +190,8 @@ func (w *Writer) Sync() error {
 	return nil
 }
 
-// Close syncs and closes the journal. It waits for a spare segment being
-// made.
+// Close syncs and closes the journal.
 func (w *Writer) Close() error {
-	w.waitSpare()
 	err := w.Sync()
 	if w.f != nil {
 		if cerr := w.f.Close(); err == nil && cerr != nil {
@@ -370,33 +219,20 @@ func (w *Writer) flush() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	if _, err := w.f.WriteAt(w.buf, w.written); err != nil {
+	if _, err := w.f.Write(w.buf); err != nil {
 		return w.fail(fmt.Errorf("journal: write %s: %w", w.fileName, err))
 	}
-	w.written += int64(len(w.buf))
-	w.fileLen = max(w.fileLen, w.written)
 	w.buf = w.buf[:0]
-	w.maybeStartSpare()
 	return nil
 }
 
 // rotate ends the current segment and begins one whose first record is
-// firstSeq. The old segment is synced (and cut back to its records, when
-// preallocated) before the new one exists, so only the last segment can
-// ever hold a torn tail or unused space.
+// firstSeq. The old segment is synced before the new one exists, so only
+// the last segment can ever hold a torn tail.
 func (w *Writer) rotate(firstSeq uint64) error {
 	if w.f != nil {
 		if err := w.Sync(); err != nil {
 			return err
-		}
-		if w.fileLen > w.written {
-			err := w.f.Truncate(w.written)
-			if err == nil {
-				err = w.f.Sync()
-			}
-			if err != nil {
-				return fmt.Errorf("journal: cut %s back to its records: %w", w.fileName, err)
-			}
 		}
 		if err := w.f.Close(); err != nil {
 			return fmt.Errorf("journal: close %s: %w", w.fileName, err)
@@ -404,41 +240,24 @@ func (w *Writer) rotate(firstSeq uint64) error {
 		w.f = nil
 	}
 	name := segName(firstSeq)
-	f, ok, err := w.takeSpare(name, firstSeq)
-	if err != nil {
-		return err
-	}
-	fileLen := w.segSize
-	if !ok {
-		if f, err = w.createSegment(name, firstSeq); err != nil {
-			return err
-		}
-		fileLen = segHeaderLen
-	}
-	w.f, w.fileName, w.fileSize, w.fileRecs = f, name, segHeaderLen, 0
-	w.written, w.fileLen = segHeaderLen, fileLen
-	return nil
-}
-
-// createSegment creates a segment file holding its header, synced.
-func (w *Writer) createSegment(name string, firstSeq uint64) (File, error) {
 	path := join(w.dir, name)
-	f, err := w.fs.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := w.fs.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("journal: create %s: %w", path, err)
+		return fmt.Errorf("journal: create %s: %w", path, err)
 	}
-	hdr := appendSegHeader(nil, firstSeq, 0)
-	if _, err := f.WriteAt(hdr, 0); err != nil {
+	hdr := appendSegHeader(nil, firstSeq)
+	if _, err := f.Write(hdr); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("journal: write header %s: %w", path, err)
+		return fmt.Errorf("journal: write header %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("journal: sync %s: %w", path, err)
+		return fmt.Errorf("journal: sync %s: %w", path, err)
 	}
 	if err := w.fs.SyncDir(w.dir); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("journal: sync dir %s: %w", w.dir, err)
+		return fmt.Errorf("journal: sync dir %s: %w", w.dir, err)
 	}
-	return f, nil
+	w.f, w.fileName, w.fileSize, w.fileRecs = f, name, segHeaderLen, 0
+	return nil
 }

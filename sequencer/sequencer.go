@@ -74,8 +74,6 @@ type Config struct {
 	// SegmentSize is the journal's segment size (default
 	// journal.DefaultSegmentSize).
 	SegmentSize int64
-	// Preallocate is journal.Options.Preallocate.
-	Preallocate bool
 	// Clock returns the time in unix nanoseconds (default time.Now). The
 	// sequencer never stamps a time below the previous command's.
 	Clock func() int64
@@ -250,7 +248,7 @@ func Open(dir string, eng Engine, cfg Config) (*Sequencer, Recovery, error) {
 	start := time.Now()
 	log := cfg.Logger.With("subsystem", "sequencer")
 	var rec Recovery
-	jw, jrep, err := journal.Open(cfg.FS, dir, journal.Options{SegmentSize: cfg.SegmentSize, Logger: cfg.Logger, Preallocate: cfg.Preallocate})
+	jw, jrep, err := journal.Open(cfg.FS, dir, journal.Options{SegmentSize: cfg.SegmentSize, Logger: cfg.Logger})
 	rec.Journal = jrep
 	if err != nil {
 		return nil, rec, fmt.Errorf("sequencer: recover %s: %w", dir, err)

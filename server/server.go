@@ -152,7 +152,6 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		MaxDelay:      cfg.Journal.MaxDelay,
 		SnapshotEvery: cfg.Snapshot.EveryCommands,
 		SegmentSize:   cfg.Journal.SegmentSizeBytes,
-		Preallocate:   cfg.Journal.Preallocate,
 		QueueDepth:    65_536,
 		Clock:         opts.Clock,
 		Logger:        slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slogLevel})),

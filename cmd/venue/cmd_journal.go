@@ -277,7 +277,6 @@ func (dryRunFS) SyncDir(string) error        { return nil }
 // and skips truncation and sync.
 type dryRunFile struct{ journal.File }
 
-func (dryRunFile) Write([]byte) (int, error)          { return 0, errDryRun }
-func (dryRunFile) WriteAt([]byte, int64) (int, error) { return 0, errDryRun }
-func (dryRunFile) Truncate(int64) error               { return nil }
-func (dryRunFile) Sync() error                        { return nil }
+func (dryRunFile) Write([]byte) (int, error) { return 0, errDryRun }
+func (dryRunFile) Truncate(int64) error      { return nil }
+func (dryRunFile) Sync() error               { return nil }

@@ -43,8 +43,6 @@ type FS struct {
 		name string
 		off  int64
 		n    int
-		size int64  // the file's size before the write
-		prev []byte // what the write overwrote
 	}
 	writeErr    error
 	syncErr     error
@@ -214,10 +212,7 @@ func (f *FS) Crash() {
 
 // TearLastWrite crashes in the middle of the most recent Write: only its
 // first keep bytes reached the file, the rest of it and anything after it
-// are gone, and all of that is on disk as it is. Where the write went past
-// the file's end the file ends after the kept bytes; where it overwrote
-// the file (a preallocated segment), the bytes it did not reach keep what
-// they held. It returns the file's name.
+// are gone, and all of that is on disk as it is. It returns the file's name.
 func (f *FS) TearLastWrite(keep int) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -228,10 +223,7 @@ func (f *FS) TearLastWrite(keep int) (string, error) {
 		return "", fmt.Errorf("faultfs: keep %d of a %d-byte write", keep, f.last.n)
 	}
 	ino := f.last.ino
-	ino.data = ino.data[:max(f.last.off+int64(keep), f.last.size)]
-	if k := int64(keep); k < int64(len(f.last.prev)) {
-		copy(ino.data[f.last.off+k:], f.last.prev[k:])
-	}
+	ino.data = ino.data[:f.last.off+int64(keep)]
 	ino.synced = append([]byte(nil), ino.data...)
 	f.gen++
 	return f.last.name, nil
@@ -367,29 +359,6 @@ func (h *file) ReadAt(p []byte, off int64) (int, error) {
 func (h *file) Write(p []byte) (int, error) {
 	h.fs.mu.Lock()
 	defer h.fs.mu.Unlock()
-	if h.flag&os.O_APPEND != 0 {
-		h.off = int64(len(h.ino.data))
-	}
-	n, err := h.writeAtLocked(p, h.off)
-	h.off += int64(n)
-	return n, err
-}
-
-// WriteAt writes p at off; like os.File's, it refuses a file opened with
-// os.O_APPEND.
-func (h *file) WriteAt(p []byte, off int64) (int, error) {
-	h.fs.mu.Lock()
-	defer h.fs.mu.Unlock()
-	if h.flag&os.O_APPEND != 0 {
-		return 0, errors.New("faultfs: WriteAt on a file opened with O_APPEND")
-	}
-	if off < 0 {
-		return 0, errors.New("faultfs: negative offset")
-	}
-	return h.writeAtLocked(p, off)
-}
-
-func (h *file) writeAtLocked(p []byte, off int64) (int, error) {
 	if err := h.check(); err != nil {
 		return 0, err
 	}
@@ -399,18 +368,15 @@ func (h *file) writeAtLocked(p []byte, off int64) (int, error) {
 	if h.fs.writeErr != nil {
 		return 0, h.fs.writeErr
 	}
-	last := &h.fs.last
-	last.ino, last.name, last.off, last.n = h.ino, h.name, off, len(p)
-	// What the write covers of the file as it was, for TearLastWrite.
-	last.size = int64(len(h.ino.data))
-	last.prev = nil
-	if off < last.size {
-		last.prev = append([]byte(nil), h.ino.data[off:min(off+int64(len(p)), last.size)]...)
+	if h.flag&os.O_APPEND != 0 {
+		h.off = int64(len(h.ino.data))
 	}
-	if end := off + int64(len(p)); end > int64(len(h.ino.data)) {
+	if end := h.off + int64(len(p)); end > int64(len(h.ino.data)) {
 		h.ino.data = append(h.ino.data, make([]byte, end-int64(len(h.ino.data)))...)
 	}
-	copy(h.ino.data[off:], p)
+	copy(h.ino.data[h.off:], p)
+	h.fs.last.ino, h.fs.last.name, h.fs.last.off, h.fs.last.n = h.ino, h.name, h.off, len(p)
+	h.off += int64(len(p))
 	return len(p), nil
 }
 
