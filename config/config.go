@@ -466,7 +466,11 @@ const (
 	MaxJournalBatch     = 1 << 20
 	MaxJournalDelay     = time.Second
 	MinSegmentSizeBytes = 1 << 20
-	MaxSegmentSizeBytes = 4 << 30
+	// MaxSegmentSizeBytes keeps a segment (its size plus the record that
+	// passes it) within what the journal reads back (journal.MaxSegmentFile,
+	// 2 GiB): it used to be 4 GiB, and a venue that reached 2 GiB in a
+	// segment would not have started again.
+	MaxSegmentSizeBytes = 1 << 30
 )
 
 var symbolName = regexp.MustCompile(`^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$`)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"venue/journal"
 )
 
 // cleanEnv hides VENUE_* variables of the caller's shell from the test
@@ -112,6 +114,7 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		{"zero delay", "journal: {max_delay: 0s}", "config: journal.max_delay: must be > 0"},
 		{"bare number delay", "journal: {max_delay: 5}", "config: journal.max_delay: must be a duration string"},
 		{"small segment", "journal: {segment_size_bytes: 4096}", "config: journal.segment_size_bytes: must be in"},
+		{"large segment", "journal: {segment_size_bytes: 2147483648}", "config: journal.segment_size_bytes: must be in"},
 		{"no snapshots", "snapshot: {every_commands: 0}", "config: snapshot.every_commands: must be > 0"},
 		{"gc percent zero", "runtime: {gc_percent: 0}", "config: runtime.gc_percent: must be -1 (off) or 1..10000"},
 		{"gc percent huge", "runtime: {gc_percent: 20000}", "config: runtime.gc_percent: must be -1 (off) or 1..10000"},
@@ -249,5 +252,13 @@ func TestYAMLHidesSecretsAndLoadsBack(t *testing.T) {
 	}
 	if render(t, back) != out {
 		t.Fatalf("round trip differs:\n%s\nwant:\n%s", render(t, back), out)
+	}
+}
+
+// The largest segment the configuration allows, plus the one record that
+// may pass it, is one the journal reads back.
+func TestSegmentSizeFitsTheJournal(t *testing.T) {
+	if max := int64(MaxSegmentSizeBytes) + 16 + journal.MaxRecordLen; max > journal.MaxSegmentFile {
+		t.Fatalf("a segment may reach %d bytes; the journal reads at most %d", max, journal.MaxSegmentFile)
 	}
 }

@@ -81,7 +81,7 @@ func readInto(fsys FS, path string, buf []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if size > maxSegmentFile {
+	if size > MaxSegmentFile {
 		return nil, fmt.Errorf("%d bytes is more than a segment may hold", size)
 	}
 	if int64(cap(buf)) < size {
@@ -133,7 +133,7 @@ func RepairTruncateAfter(fsys FS, dir string, seq uint64) (RepairReport, error) 
 	var want uint64
 	for i := 0; i < k; i++ {
 		path := join(dir, segs[i].name)
-		data, err := readFile(fsys, path, maxSegmentFile)
+		data, err := readFile(fsys, path, MaxSegmentFile)
 		if err != nil {
 			return rep, fmt.Errorf("journal: read %s: %w", path, err)
 		}
@@ -147,7 +147,7 @@ func RepairTruncateAfter(fsys FS, dir string, seq uint64) (RepairReport, error) 
 	if k >= 0 {
 		seg := segs[k]
 		path := join(dir, seg.name)
-		data, err := readFile(fsys, path, maxSegmentFile)
+		data, err := readFile(fsys, path, MaxSegmentFile)
 		if err != nil {
 			return rep, fmt.Errorf("journal: read %s: %w", path, err)
 		}

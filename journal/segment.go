@@ -28,8 +28,10 @@ const (
 	// anything larger in a length field is damage, not data.
 	MaxRecordLen = 1 << 20
 
-	// maxSegmentFile bounds what a reader loads of one segment.
-	maxSegmentFile = 1 << 31
+	// MaxSegmentFile bounds what a reader loads of one segment: a larger
+	// file is refused. A segment is closed past its configured size plus
+	// one record, so sizes are configured well below it (config).
+	MaxSegmentFile = 1 << 31
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

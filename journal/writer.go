@@ -86,7 +86,7 @@ func Open(fsys FS, dir string, opts Options) (*Writer, Report, error) {
 	for len(segs) > 0 {
 		last := segs[len(segs)-1]
 		path := join(dir, last.name)
-		data, err := readFile(fsys, path, maxSegmentFile)
+		data, err := readFile(fsys, path, MaxSegmentFile)
 		if err != nil {
 			return nil, rep, fmt.Errorf("journal: read %s: %w", path, err)
 		}
