@@ -38,7 +38,8 @@ type File interface {
 	io.Closer
 	// Truncate changes the size of the file.
 	Truncate(size int64) error
-	// Sync makes the file's content durable (fsync).
+	// Sync makes the file's content durable (OSFS: fdatasync on Linux,
+	// fsync elsewhere).
 	Sync() error
 	// Size returns the current size of the file.
 	Size() (int64, error)
