@@ -328,7 +328,11 @@ func (s *outageStore) SaveMessagesAndIncrNextSenderMsgSeqNum(first int, msgs [][
 func TestDropCopyStoreOutage(t *testing.T) {
 	var down atomic.Bool
 	var refused atomic.Int64
-	srv, cfg := startVenue(t, venueOpts{dcBacklog: 200, routerBuffer: 4096,
+	// Each burst is smaller than the router's buffer, so a router that
+	// only lags cannot be dropped in one; the second burst overflows it
+	// only if the router is not reading at all.
+	const buffer = 8192
+	srv, cfg := startVenue(t, venueOpts{dcBacklog: 200, routerBuffer: buffer,
 		dcStores: func(f quickfix.MessageStoreFactory) quickfix.MessageStoreFactory {
 			return outageStores{inner: f, down: &down, refused: &refused}
 		}})
@@ -338,47 +342,54 @@ func TestDropCopyStoreOutage(t *testing.T) {
 
 	// FIRM_A (session 1, account 2) rests sells that FIRM_C (session 3,
 	// account 4) takes: an ack and a fill on FIRM_A's drop copy per pair.
-	pair := func(i int) []matching.Command {
-		return []matching.Command{{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
-			Side: matching.Sell, Type: matching.Limit, TIF: matching.GTC, Px: 5_900_000, Qty: 10_000,
-			ClOrdID: "s" + strconv.Itoa(i)},
-			{Kind: matching.CmdNewOrder, Session: 3, Firm: 3, Account: 4, Symbol: 1,
-				Side: matching.Buy, Type: matching.Limit, TIF: matching.IOC, Px: 5_900_000, Qty: 10_000,
-				ClOrdID: "b" + strconv.Itoa(i)}}
+	next := 0
+	pairs := func(n int) []matching.Command {
+		var cmds []matching.Command
+		for range n {
+			cmds = append(cmds, matching.Command{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
+				Side: matching.Sell, Type: matching.Limit, TIF: matching.GTC, Px: 5_900_000, Qty: 10_000,
+				ClOrdID: "s" + strconv.Itoa(next)},
+				matching.Command{Kind: matching.CmdNewOrder, Session: 3, Firm: 3, Account: 4, Symbol: 1,
+					Side: matching.Buy, Type: matching.Limit, TIF: matching.IOC, Px: 5_900_000, Qty: 10_000,
+					ClOrdID: "b" + strconv.Itoa(next)})
+			next++
+		}
+		return cmds
 	}
-	const before, during = 50, 3000
-	var cmds []matching.Command
-	for i := range before {
-		cmds = append(cmds, pair(i)...)
-	}
-	submitAll(t, srv, cmds)
-	dc.reports(t, 2*before, "35=8")
-	dropped := srv.Seq.Stats().SubscribersDropped
-
-	down.Store(true)
-	cmds = cmds[:0]
-	for i := range during {
-		cmds = append(cmds, pair(before+i)...)
-	}
-	trades := 0
-	for _, r := range submitAll(t, srv, cmds) {
-		for _, ev := range r.Events {
-			if ev.Kind == matching.EvTrade {
-				trades++
+	trade := func(cmds []matching.Command) {
+		t.Helper()
+		trades := 0
+		for _, r := range submitAll(t, srv, cmds) {
+			for _, ev := range r.Events {
+				if ev.Kind == matching.EvTrade {
+					trades++
+				}
 			}
 		}
+		if trades != len(cmds)/2 {
+			t.Fatalf("%d trades, want %d", trades, len(cmds)/2)
+		}
 	}
-	if trades != during {
-		t.Fatalf("%d trades during the outage, want %d", trades, during)
-	}
-	waitForLong(t, "the sequencer to drop the blocked drop-copy router", func() bool {
-		return srv.Seq.Stats().SubscribersDropped > dropped
+	const before = 50
+	trade(pairs(before))
+	dc.reports(t, 2*before, "35=8")
+
+	down.Store(true)
+	first := 3 * buffer / 8 // pairs: two commands each, under the buffer
+	trade(pairs(first))
+	waitForLong(t, "the drop copy's store to refuse", func() bool {
+		return refused.Load() > 0 && srv.DC.Metrics().StoreErrors > 0
 	})
-	if refused.Load() == 0 || srv.DC.Metrics().StoreErrors == 0 {
-		t.Fatalf("the store refused %d saves, the drop copy counted %d", refused.Load(), srv.DC.Metrics().StoreErrors)
-	}
+	// Its queue (2 x 200 reports) is full: the router cannot take more.
+	drops := srv.Seq.Drops("fix-drop-copy")
+	second := 3 * buffer / 8
+	trade(pairs(second))
+	waitForLong(t, "the sequencer to drop the blocked drop-copy router", func() bool {
+		return srv.Seq.Drops("fix-drop-copy") > drops
+	})
 	down.Store(false)
 
+	during := first + second
 	got := dc.reports(t, 2*during, "35=8") // fails on a duplicate ExecID
 	prev := int64(0)
 	fills := 0

@@ -222,6 +222,7 @@ type Sequencer struct {
 
 	subMu         sync.Mutex
 	subs          []*Subscription
+	drops         map[string]uint64 // subscribers dropped, by name
 	subsClosed    bool
 	lastPublished uint64
 
@@ -640,7 +641,15 @@ func (s *Sequencer) publish(batch []request, events []matching.Event, ends []int
 	s.subs = kept
 }
 
-// deliver hands one batch to a subscriber without blocking. A subscriber
+// Drops counts how many times subscribers named name were dropped for
+// falling behind.
+func (s *Sequencer) Drops(name string) uint64 {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	return s.drops[name]
+}
+
+// deliver hands one batch to a subscriber without blocking (under subMu). A subscriber
 // whose buffer is full has fallen behind: it keeps what it got, its
 // channel is closed and it is dropped, so it can resume from the journal.
 func (s *Sequencer) deliver(sub *Subscription, pubs []Published) bool {
@@ -651,6 +660,10 @@ func (s *Sequencer) deliver(sub *Subscription, pubs []Published) bool {
 			reason := fmt.Sprintf("fell behind: buffer of %d commands full at seq %d", cap(sub.ch), pubs[i].Seq)
 			s.log.Warn("dropped subscriber", "subscriber", sub.name, "reason", reason)
 			s.stats.dropped.Add(1)
+			if s.drops == nil {
+				s.drops = map[string]uint64{}
+			}
+			s.drops[sub.name]++
 			sub.end(reason)
 			return false
 		}

@@ -279,6 +279,9 @@ func TestSubscribers(t *testing.T) {
 	if st := s.Stats(); st.SubscribersDropped != 1 || st.Subscribers != 1 {
 		t.Fatalf("stats %+v", st)
 	}
+	if s.Drops("slow") != 1 || s.Drops("fast") != 0 {
+		t.Fatalf("drops by name: slow %d, fast %d", s.Drops("slow"), s.Drops("fast"))
+	}
 	// A Submit returns when its reply is sent, a moment before its batch
 	// is published to subscribers: wait for the publish of the last one.
 	late := s.Subscribe("late", 0)
