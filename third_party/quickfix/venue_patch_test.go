@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quickfixgo/quickfix/datadictionary"
 )
@@ -134,6 +135,54 @@ func TestRawBatchIsWhatOneByOneWas(t *testing.T) {
 			_ = append(s.toSend[0], "junk"...)
 			if !bytes.Equal(s.toSend[1], next) {
 				t.Fatalf("round %d: appending to the first message changed the second", round)
+			}
+		}
+	}
+}
+
+// TestRawHeaderIsUpstreams (venue patch 15): the header appendRaw writes
+// is byte for byte what upstream's fillDefaultHeader and build write, for
+// every BeginString and SendingTime precision, with the optional header
+// fields and LastMsgSeqNumProcessed (369), and CompIDs long enough to
+// outgrow rawOverhead; SendingTime is FIXUTCTimestamp's.
+func TestRawHeaderIsUpstreams(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 123456789, time.FixedZone("CET", 3600))
+	body := []byte("11=C1\x0117=E1\x0158=hello\x01")
+	for _, bs := range []string{BeginStringFIX40, BeginStringFIX41, BeginStringFIX42, BeginStringFIX44, BeginStringFIXT11} {
+		for _, p := range []TimestampPrecision{Seconds, Millis, Micros, Nanos} {
+			for _, comp := range []string{"VENUE", strings.Repeat("V", 300)} {
+				id := SessionID{BeginString: bs, SenderCompID: comp, TargetCompID: "FIRM_A", SenderSubID: "S",
+					TargetSubID: "T", SenderLocationID: "SL", TargetLocationID: "TL"}
+				store, err := NewMemoryStoreFactory().Create(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := store.SetNextTargetMsgSeqNum(42); err != nil {
+					t.Fatal(err)
+				}
+				s := &session{store: store, sessionID: id, timestampPrecision: p, messageEvent: make(chan bool, 1)}
+				s.EnableLastMsgSeqNumProcessed = true
+				prec := p
+				if bs < BeginStringFIX42 {
+					prec = Seconds
+				}
+				var ts [32]byte
+				st := s.appendSendingTime(ts[:0], now)
+				if want := (FIXUTCTimestamp{Time: now, Precision: prec}).Write(); !bytes.Equal(st, want) {
+					t.Fatalf("%s %v: SendingTime %q, want %q", bs, p, st, want)
+				}
+				m := NewMessage()
+				m.Header.SetString(tagMsgType, "8")
+				s.fillDefaultHeader(m, nil)
+				m.Header.SetField(tagSendingTime, FIXUTCTimestamp{Time: now, Precision: prec})
+				m.Header.SetField(tagMsgSeqNum, FIXInt(7))
+				m.Body.SetString(Tag(11), "C1")
+				m.Body.SetString(Tag(17), "E1")
+				m.Body.SetString(Tag(58), "hello")
+				want := m.build()
+				if got := s.appendRaw(nil, "8", 7, body, byteSum(body), st); !bytes.Equal(got, want) {
+					t.Fatalf("%s %v %d-byte CompID:\n got %q\nwant %q", bs, p, len(comp), got, want)
+				}
 			}
 		}
 	}
