@@ -211,17 +211,10 @@ func TestDropCopySlowReaderIsCut(t *testing.T) {
 	t.Cleanup(dc.stop)
 	dc.hold.Lock() // the back office stops taking messages
 
-	// FIRM_A (session 1, account 2) rests sells that FIRM_C (session 3,
-	// account 4) takes: each pair is an ack and a fill on FIRM_A's drop copy.
 	const pairs = 15_000
 	var cmds []matching.Command
 	for i := 0; i < pairs; i++ {
-		cmds = append(cmds, matching.Command{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
-			Side: matching.Sell, Type: matching.Limit, TIF: matching.GTC, Px: 5_900_000, Qty: 10_000,
-			ClOrdID: "s" + strconv.Itoa(i)},
-			matching.Command{Kind: matching.CmdNewOrder, Session: 3, Firm: 3, Account: 4, Symbol: 1,
-				Side: matching.Buy, Type: matching.Limit, TIF: matching.IOC, Px: 5_900_000, Qty: 10_000,
-				ClOrdID: "b" + strconv.Itoa(i)})
+		cmds = append(cmds, crossingPair(i)...)
 	}
 	start := time.Now()
 	trades := 0
@@ -255,6 +248,18 @@ func TestDropCopySlowReaderIsCut(t *testing.T) {
 	if fills != pairs {
 		t.Fatalf("%d fills on the drop copy, want %d", fills, pairs)
 	}
+}
+
+// crossingPair is FIRM_A (session 1, account 2) resting a sell, ClOrdID
+// s<i>, that FIRM_C (session 3, account 4) takes at once, b<i>: an ack
+// and a fill on FIRM_A's drop copy.
+func crossingPair(i int) []matching.Command {
+	return []matching.Command{{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
+		Side: matching.Sell, Type: matching.Limit, TIF: matching.GTC, Px: 5_900_000, Qty: 10_000,
+		ClOrdID: "s" + strconv.Itoa(i)},
+		{Kind: matching.CmdNewOrder, Session: 3, Firm: 3, Account: 4, Symbol: 1,
+			Side: matching.Buy, Type: matching.Limit, TIF: matching.IOC, Px: 5_900_000, Qty: 10_000,
+			ClOrdID: "b" + strconv.Itoa(i)}}
 }
 
 // TestDropCopyRefusesReset: a drop-copy Logon with 141=Y would delete what
@@ -340,18 +345,11 @@ func TestDropCopyStoreOutage(t *testing.T) {
 	dc.connect()
 	t.Cleanup(dc.stop)
 
-	// FIRM_A (session 1, account 2) rests sells that FIRM_C (session 3,
-	// account 4) takes: an ack and a fill on FIRM_A's drop copy per pair.
 	next := 0
 	pairs := func(n int) []matching.Command {
 		var cmds []matching.Command
 		for range n {
-			cmds = append(cmds, matching.Command{Kind: matching.CmdNewOrder, Session: 1, Firm: 1, Account: 2, Symbol: 1,
-				Side: matching.Sell, Type: matching.Limit, TIF: matching.GTC, Px: 5_900_000, Qty: 10_000,
-				ClOrdID: "s" + strconv.Itoa(next)},
-				matching.Command{Kind: matching.CmdNewOrder, Session: 3, Firm: 3, Account: 4, Symbol: 1,
-					Side: matching.Buy, Type: matching.Limit, TIF: matching.IOC, Px: 5_900_000, Qty: 10_000,
-					ClOrdID: "b" + strconv.Itoa(next)})
+			cmds = append(cmds, crossingPair(next)...)
 			next++
 		}
 		return cmds
