@@ -33,6 +33,8 @@ func TestPrefetchChangesNothing(t *testing.T) {
 				}
 				e.Prefetch(&m.Flow[r.IntN(len(m.Flow))])
 				e.Prefetch(&junk[r.IntN(len(junk))])
+				matching.PrefetchClOrdID(&m.Flow[r.IntN(len(m.Flow))])
+				matching.PrefetchClOrdID(&junk[r.IntN(len(junk))])
 			}
 			for _, ev := range e.Apply(&m.Flow[i]) {
 				fmt.Fprintf(h, "%+v\n", ev)

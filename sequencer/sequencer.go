@@ -539,6 +539,9 @@ func (s *Sequencer) run() {
 		ends = ends[:0]
 		for i := range batch {
 			if pf != nil && i+1 < len(batch) {
+				if j := i + matching.PrefetchClOrdIDAhead; j < len(batch) {
+					matching.PrefetchClOrdID(&batch[j].cmd)
+				}
 				pf.Prefetch(&batch[i+1].cmd)
 			}
 			events = append(events, s.eng.Apply(&batch[i].cmd)...)

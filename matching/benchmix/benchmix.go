@@ -218,10 +218,14 @@ func (m *Mix) Warm(apply func(*matching.Command)) []matching.Command {
 }
 
 // Replay applies cmds in order; with prefetch it announces each one's
-// successor first, as the sequencer does across a batch.
+// successor first and starts loading the ClOrdID of the one
+// PrefetchClOrdIDAhead after, as the sequencer does across a batch.
 func Replay(cmds []matching.Command, apply, prefetch func(*matching.Command)) {
 	for i := range cmds {
 		if prefetch != nil && i+1 < len(cmds) {
+			if j := i + matching.PrefetchClOrdIDAhead; j < len(cmds) {
+				matching.PrefetchClOrdID(&cmds[j])
+			}
 			prefetch(&cmds[i+1])
 		}
 		apply(&cmds[i])
