@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"venue/matching"
+	"venue/matching/benchmix"
 )
 
 // TestSnapshotRestoreContinues is the differential test with the engine
@@ -54,5 +55,37 @@ func TestSnapshotRestoreContinues(t *testing.T) {
 			d.finish()
 			t.Logf("seed %d: %d restores, %d events, %d trades", seed, restores, d.events, d.trades)
 		})
+	}
+}
+
+// TestCaptureEncodesLater: a capture encoded after the engine went on
+// (orders, cancels, a new day that empties the ClOrdID index) gives the
+// bytes MarshalSnapshot gave at the moment of the capture, and encoding it
+// twice gives them twice.
+func TestCaptureEncodesLater(t *testing.T) {
+	m := benchmix.Make(300_000)
+	e := m.Fresh()
+	type pending struct {
+		at   int
+		c    *matching.SnapshotCapture
+		want []byte
+	}
+	var open []pending
+	for i := range m.Flow {
+		if i%40_000 == 39_999 { // NewDay falls every 250,000
+			open = append(open, pending{i, e.CaptureSnapshot(), e.MarshalSnapshot()})
+		}
+		e.Apply(&m.Flow[i])
+	}
+	if len(open) < 5 {
+		t.Fatalf("%d captures", len(open))
+	}
+	for _, p := range open {
+		if got := p.c.Encode(); !bytes.Equal(got, p.want) {
+			t.Fatalf("capture at command %d: encoded %d bytes differ from the %d of MarshalSnapshot then", p.at, len(got), len(p.want))
+		}
+		if again := p.c.Encode(); !bytes.Equal(again, p.want) {
+			t.Fatalf("capture at command %d: a second Encode differs", p.at)
+		}
 	}
 }

@@ -35,6 +35,14 @@ type Engine interface {
 	StateHash() [32]byte
 }
 
+// capturer is an Engine that can take a snapshot's state quickly and
+// leave the encoding to another goroutine (matching.Engine.
+// CaptureSnapshot): the snapshot writer encodes it, and the sequencer
+// stands still only for the capture.
+type capturer interface {
+	CaptureSnapshot() *matching.SnapshotCapture
+}
+
 // prefetcher is an Engine that can be told the next command of a batch
 // ahead of time, to start its memory loads (matching.Engine.Prefetch).
 type prefetcher interface {
@@ -191,9 +199,10 @@ type snapResult struct {
 }
 
 type snapJob struct {
-	seq   uint64
-	state []byte
-	reply chan snapResult // nil for a periodic snapshot
+	seq     uint64
+	state   []byte                    // the encoded state, or
+	capture *matching.SnapshotCapture // the state to encode
+	reply   chan snapResult           // nil for a periodic snapshot
 }
 
 // Sequencer is the single writer of the venue's state.
@@ -745,7 +754,13 @@ func (s *Sequencer) snapshot(reply chan snapResult) {
 	}
 	s.snapPending.Add(1)
 	s.sinceSnapshot = 0
-	s.snapJobs <- snapJob{seq: s.nextSeq - 1, state: s.eng.MarshalSnapshot(), reply: reply}
+	job := snapJob{seq: s.nextSeq - 1, reply: reply}
+	if c, ok := s.eng.(capturer); ok {
+		job.capture = c.CaptureSnapshot()
+	} else {
+		job.state = s.eng.MarshalSnapshot()
+	}
+	s.snapJobs <- job
 }
 
 // snapshotWriter writes snapshots off the engine's goroutine.
@@ -753,6 +768,9 @@ func (s *Sequencer) snapshotWriter() {
 	defer close(s.snapDone)
 	for job := range s.snapJobs {
 		start := time.Now()
+		if job.capture != nil {
+			job.state = job.capture.Encode()
+		}
 		err := journal.WriteSnapshot(s.cfg.FS, s.dir, job.seq, job.state)
 		if err != nil {
 			s.stats.snapshotErrors.Add(1)
