@@ -85,12 +85,18 @@ func (c *orderCache) put(v *matching.OrderView, firm matching.FirmID) {
 		}
 	}
 	if isDone(v.Status) {
-		// It moves to the done store, its ClOrdIDs with it.
+		// It moves to the done store with the ClOrdIDs that still name
+		// it: one it had may name a newer order now (the engine forgets
+		// ClOrdIDs at NewDay, and a working order lives on).
+		n := 0
 		for _, cl := range o.clIDs {
 			if k := (clKey{v.Session, cl}); c.byCl[k] == v.ID {
 				delete(c.byCl, k)
+				o.clIDs[n] = cl
+				n++
 			}
 		}
+		o.clIDs = o.clIDs[:n]
 		delete(c.byID, v.ID)
 		c.done.add(o)
 	}
@@ -204,6 +210,11 @@ func (d *doneStore) hash(session matching.SessionID, cl string) uint64 {
 	return maphash.String(d.seed, cl) ^ uint64(session)*0x9E3779B97F4A7C15
 }
 
+// hashBytes is hash of a ClOrdID held as bytes.
+func (d *doneStore) hashBytes(session matching.SessionID, cl []byte) uint64 {
+	return maphash.Bytes(d.seed, cl) ^ uint64(session)*0x9E3779B97F4A7C15
+}
+
 // add keeps o, evicting the oldest record when the store is full.
 func (d *doneStore) add(o *cachedOrder) {
 	slot := uint32(d.next)
@@ -271,7 +282,7 @@ func (d *doneStore) evict(slot uint32) {
 	}
 	d.strings(slot, func(i int, cl []byte) bool {
 		if i >= 2 { // the ClOrdIDs it had (0 and 1 are current and original)
-			if h := d.hash(r.session, string(cl)); d.byCl[h] == slot {
+			if h := d.hashBytes(r.session, cl); d.byCl[h] == slot {
 				delete(d.byCl, h)
 			}
 		}

@@ -26,6 +26,9 @@ func TestOrderCacheAgainstReference(t *testing.T) {
 			// fill and wrap the store.
 			maxDone := []int{1, 7, 300, 4100}[seed-1]
 			dayLen := []int{100, 100, 50_000, 500_000}[seed-1] // about the steps of a day
+			// With short days and few ClOrdIDs, orders that live through a
+			// new day share theirs with the next day's often.
+			space := []int{40, 40, 5000, 5000}[seed-1]
 			got, want := newOrderCache(maxDone), newRefOrderCache(maxDone)
 			type life struct {
 				v    matching.OrderView
@@ -47,7 +50,7 @@ func TestOrderCacheAgainstReference(t *testing.T) {
 					case 1:
 						cl = strings.Repeat("L", 60+r.IntN(200)) + fmt.Sprint(r.IntN(1e6))
 					default:
-						cl = fmt.Sprintf("C%d", r.IntN(5000))
+						cl = fmt.Sprintf("C%d", r.IntN(space))
 					}
 					if k := (clKey{sess, cl}); !used[k] {
 						used[k] = true
@@ -207,5 +210,36 @@ func TestDoneStoreKeepsEveryField(t *testing.T) {
 	}
 	if len(c.done.chunks) != 1 || len(c.done.chunks[0]) != 10 {
 		t.Fatalf("after three days the store has %d chunks", len(c.done.chunks))
+	}
+}
+
+// A working order that lived through a new day shares its ClOrdID with
+// one of the new day's (the engine forgets ClOrdIDs at NewDay): lookups
+// by that ClOrdID find the order that had it last, as the reference's do,
+// after both finished.
+func TestOrderCacheClOrdIDReusedAcrossDays(t *testing.T) {
+	got, want := newOrderCache(100), newRefOrderCache(100)
+	put := func(v matching.OrderView) {
+		got.put(&v, 1)
+		want.put(&v, 1)
+	}
+	a := matching.OrderView{ID: 1, Session: 1, ClOrdID: "X", Status: matching.StatusNew, Qty: 10, Leaves: 10}
+	put(a)
+	got.newDay()
+	want.newDay()
+	b := matching.OrderView{ID: 2, Session: 1, ClOrdID: "X", Status: matching.StatusNew, Qty: 5, Leaves: 5}
+	put(b)
+	a.Status, a.Cum, a.Leaves = matching.StatusPartiallyFilled, 1, 9
+	put(a) // yesterday's order trades: its events carry X
+	b.Status, b.Cum, b.Leaves = matching.StatusFilled, 5, 0
+	put(b)
+	a.Status, a.OrigClOrdID, a.ClOrdID, a.Leaves = matching.StatusCanceled, "X", "Z", 0
+	put(a)
+	for _, cl := range []string{"X", "Z"} {
+		v1, _, ok1 := got.byClOrdID(1, cl)
+		v2, _, ok2 := want.byClOrdID(1, cl)
+		if ok1 != ok2 || !reflect.DeepEqual(v1, v2) {
+			t.Fatalf("byClOrdID(1, %s) = order %d (%v), the reference's %d (%v)", cl, v1.ID, ok1, v2.ID, ok2)
+		}
 	}
 }

@@ -124,7 +124,8 @@ func (e *Engine) CaptureSnapshot() *SnapshotCapture {
 	return c
 }
 
-// Encode writes the captured state canonically (MarshalSnapshot).
+// Encode writes the captured state canonically (MarshalSnapshot). It
+// sorts the capture in place: one goroutine at a time.
 func (c *SnapshotCapture) Encode() []byte {
 	slices.SortFunc(c.ents, func(a, b clEntry) int {
 		return cmp.Or(cmp.Compare(a.key.session, b.key.session), strings.Compare(a.key.id, b.key.id))
