@@ -2,7 +2,6 @@ package fix
 
 import (
 	"sort"
-	"sync"
 
 	"venue/matching"
 )
@@ -10,25 +9,14 @@ import (
 // refOrderCache is the gateway's order cache as it was before done orders
 // went into a compact store (orders.go): every order in maps of pointers.
 // It is the reference TestOrderCacheAgainstReference compares the cache
-// with, answer by answer, after every event.
+// with, answer by answer, after every event (from one goroutine: it has no
+// lock). It shares the cache's clKey, cachedOrder and isDone.
 type refOrderCache struct {
-	mu      sync.RWMutex
-	byID    map[matching.OrderID]*refCachedOrder
-	byCl    map[refClKey]matching.OrderID
+	byID    map[matching.OrderID]*cachedOrder
+	byCl    map[clKey]matching.OrderID
 	done    []matching.OrderID // ring of finished orders, oldest at doneAt
 	doneAt  int
 	maxDone int
-}
-
-type refClKey struct {
-	session matching.SessionID
-	id      string
-}
-
-type refCachedOrder struct {
-	v     matching.OrderView
-	firm  matching.FirmID
-	clIDs []string // every ClOrdID the order has had
 }
 
 func newRefOrderCache(maxDone int) *refOrderCache {
@@ -36,18 +24,10 @@ func newRefOrderCache(maxDone int) *refOrderCache {
 		maxDone = 1
 	}
 	return &refOrderCache{
-		byID:    map[matching.OrderID]*refCachedOrder{},
-		byCl:    map[refClKey]matching.OrderID{},
+		byID:    map[matching.OrderID]*cachedOrder{},
+		byCl:    map[clKey]matching.OrderID{},
 		maxDone: maxDone,
 	}
-}
-
-func refIsDone(st matching.OrdStatus) bool {
-	switch st {
-	case matching.StatusFilled, matching.StatusCanceled, matching.StatusRejected, matching.StatusExpired:
-		return true
-	}
-	return false
 }
 
 // put records an order's state after an event. firm is the firm of the
@@ -56,24 +36,22 @@ func (c *refOrderCache) put(v *matching.OrderView, firm matching.FirmID) {
 	if v.ID == 0 {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	o := c.byID[v.ID]
 	if o == nil {
-		o = &refCachedOrder{firm: firm}
+		o = &cachedOrder{firm: firm}
 		c.byID[v.ID] = o
-	} else if refIsDone(o.v.Status) {
+	} else if isDone(o.v.Status) {
 		return // already finished and queued for eviction
 	}
 	o.v = *v
 	if v.ClOrdID != "" {
-		k := refClKey{v.Session, v.ClOrdID}
+		k := clKey{v.Session, v.ClOrdID}
 		if c.byCl[k] != v.ID {
 			c.byCl[k] = v.ID
 			o.clIDs = append(o.clIDs, v.ClOrdID)
 		}
 	}
-	if refIsDone(v.Status) {
+	if isDone(v.Status) {
 		c.finish(v.ID)
 	}
 }
@@ -91,9 +69,7 @@ func (c *refOrderCache) finish(id matching.OrderID) {
 
 // byClOrdID finds an order by a ClOrdID it had in session.
 func (c *refOrderCache) byClOrdID(session matching.SessionID, cl string) (matching.OrderView, matching.FirmID, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	id, ok := c.byCl[refClKey{session, cl}]
+	id, ok := c.byCl[clKey{session, cl}]
 	if !ok {
 		return matching.OrderView{}, 0, false
 	}
@@ -103,8 +79,6 @@ func (c *refOrderCache) byClOrdID(session matching.SessionID, cl string) (matchi
 
 // byOrderID finds an order by its OrderID.
 func (c *refOrderCache) byOrderID(id matching.OrderID) (matching.OrderView, matching.FirmID, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
 	o := c.byID[id]
 	if o == nil {
 		return matching.OrderView{}, 0, false
@@ -114,14 +88,12 @@ func (c *refOrderCache) byOrderID(id matching.OrderID) (matching.OrderView, matc
 
 // open returns the firm's working orders that keep says yes to, by OrderID.
 func (c *refOrderCache) open(firm matching.FirmID, keep func(*matching.OrderView) bool) []matching.OrderView {
-	c.mu.RLock()
 	var out []matching.OrderView
 	for _, o := range c.byID {
-		if o.firm == firm && !refIsDone(o.v.Status) && keep(&o.v) {
+		if o.firm == firm && !isDone(o.v.Status) && keep(&o.v) {
 			out = append(out, o.v)
 		}
 	}
-	c.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
@@ -132,7 +104,7 @@ func (c *refOrderCache) forget(id matching.OrderID) {
 		return
 	}
 	for _, cl := range o.clIDs {
-		k := refClKey{o.v.Session, cl}
+		k := clKey{o.v.Session, cl}
 		if c.byCl[k] == id {
 			delete(c.byCl, k)
 		}
@@ -143,8 +115,6 @@ func (c *refOrderCache) forget(id matching.OrderID) {
 // newDay follows the engine's NewDay: the day's ClOrdIDs and done orders
 // are forgotten; working orders stay, addressable by OrderID.
 func (c *refOrderCache) newDay() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, id := range c.done {
 		c.forget(id)
 	}
