@@ -28,6 +28,7 @@ type orderCache struct {
 	byID map[matching.OrderID]*cachedOrder // working orders
 	byCl map[clKey]matching.OrderID        // the ClOrdIDs of working orders
 	done doneStore
+	top  matching.OrderID // the highest OrderID put: a higher one is new
 }
 
 type clKey struct {
@@ -70,9 +71,14 @@ func (c *orderCache) put(v *matching.OrderView, firm matching.FirmID) {
 	defer c.mu.Unlock()
 	o := c.byID[v.ID]
 	if o == nil {
-		if _, ok := c.done.byID[v.ID]; ok {
-			return // already finished and kept until evicted
+		// A new order is not in the done store: only look there (a
+		// random read of a large map) for an id seen before.
+		if v.ID <= c.top {
+			if _, ok := c.done.byID[v.ID]; ok {
+				return // already finished and kept until evicted
+			}
 		}
+		c.top = max(c.top, v.ID)
 		o = &cachedOrder{firm: firm}
 		c.byID[v.ID] = o
 	}
