@@ -165,16 +165,6 @@ func (x *clIndex) reset() {
 	x.ver++
 }
 
-func (x *clIndex) len() int { return len(x.ents) }
-
-// each calls f for every entry, in arrival order (callers that need a
-// canonical order sort).
-func (x *clIndex) each(f func(clKey, OrderID)) {
-	for _, en := range x.ents {
-		f(en.key, en.id)
-	}
-}
-
 // clAhead is how many entries ahead insertAt loads: 8 entries, 256 bytes,
 // four lines (4 and 8 measured the same).
 const clAhead = 8

@@ -71,8 +71,9 @@ func TestOrderIndexAgainstMap(t *testing.T) {
 }
 
 // TestClIndexAgainstMap does the same for the ClOrdID index, with keys
-// that differ only by session or by one character, a NewDay reset, and
-// inserts whose lookup's hint went stale (another insert, a growth).
+// that differ only by session or by one character, NewDay resets, and
+// inserts whose lookup's hint went stale (another insert, a growth, a
+// reset).
 func TestClIndexAgainstMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 9))
 	x := newClIndex()
@@ -97,6 +98,10 @@ func TestClIndexAgainstMap(t *testing.T) {
 				t.Fatalf("step %d: lookup(%v) found %v, want %v", step, k, found, want)
 			}
 			if !found {
+				if r.IntN(200) == 0 { // a NewDay between lookup and insert
+					x.reset()
+					clear(ref)
+				}
 				if r.IntN(4) == 0 { // the index changes (and may grow) between lookup and insert
 					k2 := clKey{k.session, fmt.Sprintf("D%d", step)}
 					x.put(k2, id+1)
@@ -107,8 +112,8 @@ func TestClIndexAgainstMap(t *testing.T) {
 				ref[k] = id
 			}
 		}
-		if x.len() != len(ref) {
-			t.Fatalf("step %d: len %d, want %d", step, x.len(), len(ref))
+		if len(x.ents) != len(ref) {
+			t.Fatalf("step %d: %d entries, want %d", step, len(x.ents), len(ref))
 		}
 		if step%101 == 0 {
 			for _, k := range keys {
@@ -120,15 +125,10 @@ func TestClIndexAgainstMap(t *testing.T) {
 			}
 		}
 	}
-	n := 0
-	x.each(func(k clKey, id OrderID) {
-		n++
-		if ref[k] != id {
-			t.Fatalf("each: %v -> %d, want %d", k, id, ref[k])
+	for _, en := range x.ents {
+		if ref[en.key] != en.id {
+			t.Fatalf("entry %v -> %d, want %d", en.key, en.id, ref[en.key])
 		}
-	})
-	if n != len(ref) {
-		t.Fatalf("each gave %d, want %d", n, len(ref))
 	}
 }
 

@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 )
@@ -444,6 +445,22 @@ func TestCancelOtherFirmLooksUnknown(t *testing.T) {
 	// The same firm's other session may cancel by OrderID.
 	if evs := h.do(Command{Kind: CmdCancel, Session: 11, Firm: 1, Account: 11, OrderID: id, ClOrdID: "c"}); kinds(evs) != "canceled level" || evs[0].Order.OrigClOrdID != "mine" {
 		t.Fatalf("%s", dump(evs))
+	}
+}
+
+// TestSnapshotIsCanonical: two histories that reach one state (an order
+// placed with ClOrdID a and canceled with b, or placed with b and canceled
+// with a) give the same snapshot bytes, although the day's ClOrdID index
+// received its keys in opposite orders.
+func TestSnapshotIsCanonical(t *testing.T) {
+	snap := func(first, second string) []byte {
+		h := newHarness(t)
+		evs := h.limit(11, Buy, usdPx(59_000), 10_000, clord(first))
+		h.do(Command{Kind: CmdCancel, Session: 11, Account: 11, OrderID: evs[0].Order.ID, ClOrdID: second})
+		return h.e.MarshalSnapshot()
+	}
+	if a, b := snap("a", "b"), snap("b", "a"); !bytes.Equal(a, b) {
+		t.Fatalf("one state, two snapshots (%d and %d bytes)", len(a), len(b))
 	}
 }
 
