@@ -184,9 +184,11 @@ func (d *doneStore) rec(slot uint32) *doneRec {
 	return &d.chunks[slot/doneChunk][slot%doneChunk]
 }
 
-// doneInline is the bytes a record holds its ClOrdIDs in: each after its
-// length, current ClOrdID, OrigClOrdID, then every ClOrdID it had. Three
-// of 20 bytes fit; longer ones go to overflow.
+// doneInline is the bytes a record holds its ClOrdIDs in: the current
+// ClOrdID and the OrigClOrdID, each as the number of one of the list
+// that follows or else as its bytes, then the list of the ClOrdIDs that
+// name the order, each after its length. An order replaced twice with
+// ClOrdIDs of 20 bytes takes 65; longer ones go to overflow.
 const doneInline = 72
 
 type doneRec struct {
@@ -242,7 +244,7 @@ func (d *doneStore) add(o *cachedOrder) {
 		side: v.Side, typ: v.Type, tif: v.TIF, stp: v.STP, postOnly: v.PostOnly, triggered: v.Triggered,
 		status: v.Status, px: v.Px, stopPx: v.StopPx, qty: v.Qty, cum: v.Cum, leaves: v.Leaves,
 		notional: v.Notional, fees: v.Fees, expire: v.ExpireTime}
-	strs := appendStr(appendStr(r.strs[:0], v.ClOrdID), v.OrigClOrdID)
+	strs := appendRef(appendRef(r.strs[:0], v.ClOrdID, o.clIDs), v.OrigClOrdID, o.clIDs)
 	for _, cl := range o.clIDs {
 		strs = appendStr(strs, cl)
 	}
@@ -263,21 +265,68 @@ func appendStr(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
-// strings returns the record's ClOrdID, OrigClOrdID and every ClOrdID it
-// had, as slices of its stored bytes.
-func (d *doneStore) strings(slot uint32, f func(i int, s []byte) bool) {
-	r := d.rec(slot)
-	b := r.strs[:min(int(r.nstr), doneInline)]
-	if r.nstr == 255 {
-		b = d.overflow[slot]
+// appendRef appends s as its position in list plus one, or as 0 and its
+// bytes when list does not hold it.
+func appendRef(b []byte, s string, list []string) []byte {
+	for j, cl := range list {
+		if cl == s {
+			return binary.AppendUvarint(b, uint64(j+1))
+		}
 	}
-	for i := 0; len(b) > 0; i++ {
-		n, k := binary.Uvarint(b)
-		if !f(i, b[k:k+int(n)]) {
+	return appendStr(binary.AppendUvarint(b, 0), s)
+}
+
+// readStr reads what appendStr wrote.
+func readStr(b []byte) (s, rest []byte) {
+	n, k := binary.Uvarint(b)
+	return b[k : k+int(n)], b[k+int(n):]
+}
+
+// readRef reads what appendRef wrote: a position in the list (from 1) or
+// 0 and the bytes.
+func readRef(b []byte) (pos int, lit, rest []byte) {
+	p, k := binary.Uvarint(b)
+	if p > 0 {
+		return int(p), nil, b[k:]
+	}
+	lit, rest = readStr(b[k:])
+	return 0, lit, rest
+}
+
+// stored returns the record's ClOrdID bytes (doneInline).
+func (d *doneStore) stored(slot uint32) []byte {
+	r := d.rec(slot)
+	if r.nstr == 255 {
+		return d.overflow[slot]
+	}
+	return r.strs[:r.nstr]
+}
+
+// clIDs calls f with each ClOrdID that names the record's order, until f
+// says false.
+func (d *doneStore) clIDs(slot uint32, f func(cl []byte) bool) {
+	_, _, b := readRef(d.stored(slot))
+	_, _, b = readRef(b)
+	for len(b) > 0 {
+		var cl []byte
+		cl, b = readStr(b)
+		if !f(cl) {
 			return
 		}
-		b = b[k+int(n):]
 	}
+}
+
+// nth is the list's ClOrdID at position pos (from 1).
+func (d *doneStore) nth(slot uint32, pos int) []byte {
+	var out []byte
+	d.clIDs(slot, func(cl []byte) bool {
+		pos--
+		if pos == 0 {
+			out = cl
+		}
+		return pos > 0
+	})
+	return out
 }
 
 // evict forgets the record in slot.
@@ -286,11 +335,9 @@ func (d *doneStore) evict(slot uint32) {
 	if s, ok := d.byID[r.id]; ok && s == slot {
 		delete(d.byID, r.id)
 	}
-	d.strings(slot, func(i int, cl []byte) bool {
-		if i >= 2 { // the ClOrdIDs it had (0 and 1 are current and original)
-			if h := d.hashBytes(r.session, cl); d.byCl[h] == slot {
-				delete(d.byCl, h)
-			}
+	d.clIDs(slot, func(cl []byte) bool {
+		if h := d.hashBytes(r.session, cl); d.byCl[h] == slot {
+			delete(d.byCl, h)
 		}
 		return true
 	})
@@ -304,8 +351,8 @@ func (d *doneStore) byClOrdID(session matching.SessionID, cl string) (matching.O
 		return matching.OrderView{}, 0, false
 	}
 	found := false
-	d.strings(slot, func(i int, s []byte) bool {
-		found = i >= 2 && string(s) == cl
+	d.clIDs(slot, func(s []byte) bool {
+		found = string(s) == cl
 		return !found
 	})
 	if !found { // another key with the same hash: not this order
@@ -322,15 +369,16 @@ func (d *doneStore) view(slot uint32) (matching.OrderView, matching.FirmID) {
 		Side: r.side, Type: r.typ, TIF: r.tif, STP: r.stp, PostOnly: r.postOnly, Triggered: r.triggered,
 		Status: r.status, Px: r.px, StopPx: r.stopPx, Qty: r.qty, Cum: r.cum, Leaves: r.leaves,
 		Notional: r.notional, Fees: r.fees, ExpireTime: r.expire}
-	d.strings(slot, func(i int, s []byte) bool {
-		switch i {
-		case 0:
-			v.ClOrdID = string(s)
-		case 1:
-			v.OrigClOrdID = string(s)
+	str := func(pos int, lit []byte) string {
+		if pos > 0 {
+			return string(d.nth(slot, pos))
 		}
-		return i < 1
-	})
+		return string(lit)
+	}
+	pos, lit, b := readRef(d.stored(slot))
+	v.ClOrdID = str(pos, lit)
+	pos, lit, _ = readRef(b)
+	v.OrigClOrdID = str(pos, lit)
 	return v, r.firm
 }
 

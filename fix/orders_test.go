@@ -95,6 +95,9 @@ func TestOrderCacheAgainstReference(t *testing.T) {
 					}
 				case x < 95 && len(seen) > 0: // a late event of any order, done ones too
 					l = seen[r.IntN(len(seen))]
+					if r.IntN(2) == 0 {
+						l = seen[len(seen)-1] // the newest order: the highest id put
+					}
 				case x < 96 && r.IntN(dayLen) < 100:
 					got.newDay()
 					want.newDay()
@@ -240,6 +243,29 @@ func TestOrderCacheClOrdIDReusedAcrossDays(t *testing.T) {
 		v2, _, ok2 := want.byClOrdID(1, cl)
 		if ok1 != ok2 || !reflect.DeepEqual(v1, v2) {
 			t.Fatalf("byClOrdID(1, %s) = order %d (%v), the reference's %d (%v)", cl, v1.ID, ok1, v2.ID, ok2)
+		}
+	}
+}
+
+// An order replaced twice, with ClOrdIDs of 20 bytes, is kept inline: the
+// overflow map (pointers, scanned by the collector) is for longer ones.
+func TestDoneStoreKeepsReplacedOrdersInline(t *testing.T) {
+	c := newOrderCache(10)
+	cl := func(i int) string { return fmt.Sprintf("%020d", i) }
+	v := matching.OrderView{ID: 1, Session: 1, ClOrdID: cl(1), Status: matching.StatusNew}
+	c.put(&v, 1)
+	for i := 2; i <= 3; i++ {
+		v.OrigClOrdID, v.ClOrdID = v.ClOrdID, cl(i)
+		c.put(&v, 1)
+	}
+	v.Status = matching.StatusFilled
+	c.put(&v, 1)
+	if len(c.done.overflow) != 0 {
+		t.Fatalf("a twice-replaced order went to overflow (%d bytes inline at most)", doneInline)
+	}
+	for i := 1; i <= 3; i++ {
+		if got, _, ok := c.byClOrdID(1, cl(i)); !ok || got != v {
+			t.Fatalf("byClOrdID(%s) = %+v %v, want %+v", cl(i), got, ok, v)
 		}
 	}
 }
