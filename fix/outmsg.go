@@ -13,15 +13,6 @@ type outMsg struct {
 	msg  *quickfix.Message
 }
 
-// sendTo queues m for the session; for a body it returns the MsgSeqNum
-// quickfixgo gave it (for a message, the Application's ToApp sees it).
-func (m outMsg) sendTo(qid quickfix.SessionID) (int, error) {
-	if m.body != nil {
-		return quickfix.SendRawToTargetSeq(qid, m.typ, m.body, m.sum)
-	}
-	return 0, quickfix.SendToTarget(m.msg, qid)
-}
-
 // rawReport is the outMsg of a rendered ExecutionReport.
 func rawReport(r orderReport) outMsg { return outMsg{typ: "8", body: r.body, sum: r.sum} }
 
@@ -47,7 +38,7 @@ type batcher struct{ raw []quickfix.RawMessage }
 func (b *batcher) send(qid quickfix.SessionID, ms []outMsg) (n, lastSeq int, err error) {
 	for n < len(ms) {
 		if ms[n].body == nil {
-			if _, err := ms[n].sendTo(qid); err != nil {
+			if err := quickfix.SendToTarget(ms[n].msg, qid); err != nil { // ToApp sees its MsgSeqNum
 				return n, lastSeq, err
 			}
 			n++

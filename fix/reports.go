@@ -126,9 +126,10 @@ func (g *OrderEntry) render(ev *matching.Event, i int, cmd *matching.Command, ou
 }
 
 // orderReport is an ExecutionReport with the order it reports on: its
-// body (the fields after the header) and the body's byte sum. The routers
-// send bodies with quickfix.SendRawToTargetSeq, which writes only the
-// header around them; the drop copy sends one body to many sessions.
+// body (the fields after the header) and the body's byte sum. The senders
+// queue bodies with quickfix.SendRawBatchToTarget (outmsg.go), which
+// writes only the header around them; the drop copy sends one body to
+// many sessions.
 type orderReport struct {
 	v    *matching.OrderView
 	body []byte

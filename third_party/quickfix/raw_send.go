@@ -23,18 +23,12 @@ import (
 // its value mod 256 counts), or -1 to have it computed; a caller that
 // sends one body to many sessions computes it once.
 func SendRawToTarget(sessionID SessionID, msgType string, body []byte, bodySum int) error {
-	_, err := SendRawToTargetSeq(sessionID, msgType, body, bodySum)
-	return err
-}
-
-// SendRawToTargetSeq is SendRawToTarget that also returns the MsgSeqNum
-// the message was given (the venue's drop copy counts its backlog by it).
-func SendRawToTargetSeq(sessionID SessionID, msgType string, body []byte, bodySum int) (int, error) {
 	session, ok := lookupSession(sessionID)
 	if !ok {
-		return 0, errUnknownSession
+		return errUnknownSession
 	}
-	return session.queueRawForSend(msgType, body, bodySum)
+	_, _, err := session.queueRawBatchForSend([]RawMessage{{MsgType: msgType, Body: body, BodySum: bodySum}})
+	return err
 }
 
 func byteSum(b []byte) int {
@@ -43,11 +37,6 @@ func byteSum(b []byte) int {
 		n += int(c)
 	}
 	return n
-}
-
-func (s *session) queueRawForSend(msgType string, body []byte, bodySum int) (int, error) {
-	_, seq, err := s.queueRawBatchForSend([]RawMessage{{MsgType: msgType, Body: body, BodySum: bodySum}})
-	return seq, err
 }
 
 // buildRaw writes the standard header the way fillDefaultHeader fills it,
@@ -138,7 +127,7 @@ type RawMessage struct {
 	BodySum int
 }
 
-// SendRawBatchToTarget queues msgs, in order, as SendRawToTargetSeq would
+// SendRawBatchToTarget queues msgs, in order, as SendRawToTarget would
 // one after the other. VENUE PATCH 14: a store that is a BatchMessageStore
 // saves them at once (the file store: one write per file for the batch
 // instead of three per message), and the writer is woken once. It returns
