@@ -61,6 +61,7 @@ func TestValidateFieldFormats(t *testing.T) {
 		{34, "12", true}, {34, "1.5", false}, // SEQNUM
 		{52, "20261201-10:00:00.000", true}, {52, "20261201", false}, // UTCTIMESTAMP
 		{43, "Y", true}, {43, "maybe", false}, // BOOLEAN (and its enum)
+		{266, "N", true}, {266, "maybe", false}, // BOOLEAN without an enum: the type check alone
 		{110, "3", true}, {110, "three", false}, // QTY: MinQty
 		{58, "anything at all", true}, // STRING
 	} {
