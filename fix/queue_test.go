@@ -76,3 +76,34 @@ func TestQueueIsABoundedFIFO(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueMemoryIsBounded: a queue that never empties reuses its buffer
+// (it does not grow with everything that ever passed through), and one
+// that empties gives a large buffer back.
+func TestQueueMemoryIsBounded(t *testing.T) {
+	const max = 100
+	q := newQueue[int](max)
+	for i := range 50 {
+		q.tryPut(i)
+	}
+	var dst []int
+	for i := range 100 * max {
+		if !q.tryPut(i) {
+			t.Fatalf("put %d refused with %d queued", i, q.len())
+		}
+		dst, _ = q.take(dst[:0], 1)
+		if c := cap(q.buf); c > 2*max {
+			t.Fatalf("after %d puts and takes the buffer holds %d, for at most %d queued", i, c, max)
+		}
+	}
+	big := newQueue[int](10 * queueKeep)
+	for i := range 5 * queueKeep {
+		big.tryPut(i)
+	}
+	for big.len() > 0 {
+		dst, _ = big.take(dst[:0], 1000)
+	}
+	if c := cap(big.buf); c > queueKeep {
+		t.Fatalf("an empty queue keeps a buffer of %d (at most %d)", c, queueKeep)
+	}
+}
