@@ -2,6 +2,7 @@ package quickfix
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -185,6 +186,50 @@ func TestRawHeaderIsUpstreams(t *testing.T) {
 					t.Fatalf("%s %v %d-byte CompID:\n got %q\nwant %q", bs, p, len(comp), got, want)
 				}
 			}
+		}
+	}
+}
+
+// failingStore saves until its k-th message, then refuses (a full disk);
+// it is not a BatchMessageStore, so SaveBatch saves one by one.
+type failingStore struct {
+	MessageStore
+	left int
+}
+
+func (s *failingStore) SaveMessageAndIncrNextSenderMsgSeqNum(seq int, msg []byte) error {
+	if s.left == 0 {
+		return errors.New("no space left on device")
+	}
+	s.left--
+	return s.MessageStore.SaveMessageAndIncrNextSenderMsgSeqNum(seq, msg)
+}
+
+// TestRawBatchQueuesWhatWasSaved (venue patches 14, 15): when the store
+// saves only a prefix of a batch, exactly that prefix is queued to send,
+// the call says so (how many, the last MsgSeqNum, the error), and the
+// next MsgSeqNum follows the prefix: nothing stored goes unsent, nothing
+// unsent is numbered.
+func TestRawBatchQueuesWhatWasSaved(t *testing.T) {
+	for k := 0; k <= 5; k++ {
+		inner, err := NewMemoryStoreFactory().Create(SessionID{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := &failingStore{MessageStore: inner, left: k}
+		s := &session{store: st, sessionID: SessionID{BeginString: BeginStringFIX44, SenderCompID: "VENUE", TargetCompID: "T"},
+			messageEvent: make(chan bool, 1)}
+		msgs := make([]RawMessage, 5)
+		for i := range msgs {
+			msgs[i] = RawMessage{MsgType: "8", Body: []byte(fmt.Sprintf("11=C%d\x01", i)), BodySum: -1}
+		}
+		n, last, err := s.queueRawBatchForSend(msgs)
+		wantErr := k < len(msgs)
+		if n != min(k, 5) || (err != nil) != wantErr || (n > 0 && last != n) || len(s.toSend) != n {
+			t.Fatalf("store takes %d: queued %d (last seq %d, %d to send), err %v", k, n, last, len(s.toSend), err)
+		}
+		if next := st.NextSenderMsgSeqNum(); next != n+1 {
+			t.Fatalf("store takes %d: next MsgSeqNum %d, want %d", k, next, n+1)
 		}
 	}
 }
