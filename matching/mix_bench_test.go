@@ -54,7 +54,7 @@ func benchEngineMix(b *testing.B, m *benchmix.Mix, prefetch bool) {
 		}
 		runtime.GC()
 		b.StartTimer()
-		benchmix.Replay(timed, func(c *matching.Command) { e.Apply(c) }, pf)
+		benchmix.Replay(timed, func(c *matching.Command) { e.Apply(c) }, pf, matching.PrefetchClOrdID)
 		done += len(timed)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")

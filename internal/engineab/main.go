@@ -47,12 +47,12 @@ func main() {
 	if *noClOrdID {
 		mix = mix.WithoutClOrdIDs()
 	}
-	timedOps := len(mix.Flow) - len(mix.Flow)/2
 	var ops [2][]float64
 	for round := range *rounds {
 		for k := range 2 {
 			v := k ^ round&1 // base first in even rounds, working tree first in odd
 			var d time.Duration
+			var n int
 			if v == 0 {
 				e := base.New()
 				apply := func(c *matching.Command) { e.Apply((*base.Command)(unsafe.Pointer(c))) }
@@ -65,16 +65,16 @@ func main() {
 					}
 					pf = func(c *matching.Command) { p.Prefetch((*base.Command)(unsafe.Pointer(c))) }
 				}
-				d = timeSecondHalf(mix, apply, pf)
+				d, n = timeSecondHalf(mix, apply, pf, nil) // the base's own, as it was
 			} else {
 				e := matching.New()
 				var pf func(c *matching.Command)
 				if *prefetch {
 					pf = e.Prefetch
 				}
-				d = timeSecondHalf(mix, func(c *matching.Command) { e.Apply(c) }, pf)
+				d, n = timeSecondHalf(mix, func(c *matching.Command) { e.Apply(c) }, pf, matching.PrefetchClOrdID)
 			}
-			ops[v] = append(ops[v], float64(timedOps)/d.Seconds())
+			ops[v] = append(ops[v], float64(n)/d.Seconds())
 		}
 		fmt.Printf("round %2d: base %9.0f  tree %9.0f ops/s  tree/base %.2f\n",
 			round, ops[0][round], ops[1][round], ops[1][round]/ops[0][round])
@@ -88,14 +88,16 @@ func main() {
 }
 
 // timeSecondHalf warms an engine on the setup and the first half of the
-// flow, untimed, and times the second half, announcing each command's
-// successor with prefetch if it is not nil.
-func timeSecondHalf(mix *benchmix.Mix, apply, prefetch func(*matching.Command)) time.Duration {
+// flow, untimed, and times the rest (benchmix.Replay, with prefetch and
+// ahead if not nil); it returns the time and how many commands it timed.
+// ahead is the working tree's matching.PrefetchClOrdID: the base, which
+// may predate it, does without, so the tool measures it too.
+func timeSecondHalf(mix *benchmix.Mix, apply, prefetch, ahead func(*matching.Command)) (time.Duration, int) {
 	timed := mix.Warm(apply)
 	runtime.GC()
 	t := time.Now()
-	benchmix.Replay(timed, apply, prefetch)
-	return time.Since(t)
+	benchmix.Replay(timed, apply, prefetch, ahead)
+	return time.Since(t), len(timed)
 }
 
 func median(xs []float64) float64 {

@@ -218,13 +218,13 @@ func (m *Mix) Warm(apply func(*matching.Command)) []matching.Command {
 }
 
 // Replay applies cmds in order; with prefetch it announces each one's
-// successor first and starts loading the ClOrdID of the one
-// PrefetchClOrdIDAhead after, as the sequencer does across a batch.
-func Replay(cmds []matching.Command, apply, prefetch func(*matching.Command)) {
+// successor first, and with ahead also the one PrefetchClOrdIDAhead after
+// (matching.PrefetchClOrdID), as the sequencer does across a batch.
+func Replay(cmds []matching.Command, apply, prefetch, ahead func(*matching.Command)) {
 	for i := range cmds {
 		if prefetch != nil && i+1 < len(cmds) {
-			if j := i + matching.PrefetchClOrdIDAhead; j < len(cmds) {
-				matching.PrefetchClOrdID(&cmds[j])
+			if j := i + matching.PrefetchClOrdIDAhead; ahead != nil && j < len(cmds) {
+				ahead(&cmds[j])
 			}
 			prefetch(&cmds[i+1])
 		}
