@@ -2,6 +2,8 @@ package fix_test
 
 import (
 	"errors"
+	"io"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -378,6 +380,24 @@ func TestDropCopyStoreOutage(t *testing.T) {
 	waitForLong(t, "the drop copy's store to refuse", func() bool {
 		return refused.Load() > 0 && srv.DC.Metrics().StoreErrors > 0
 	})
+	// Operations see it: the counter is served (it only grows, so it is
+	// at least what was counted a moment ago).
+	counted := srv.DC.Metrics().StoreErrors
+	resp, err := http.Get("http://" + cfg.Ops.Addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var served uint64
+	for _, line := range strings.Split(string(page), "\n") {
+		if v, ok := strings.CutPrefix(line, "venue_fix_drop_copy_store_errors_total "); ok {
+			served, _ = strconv.ParseUint(v, 10, 64)
+		}
+	}
+	if served < counted || served == 0 {
+		t.Fatalf("/metrics serves venue_fix_drop_copy_store_errors_total %d, the drop copy counted %d", served, counted)
+	}
 	// Its queue (2 x 200 reports) is full: the router cannot take more.
 	drops := srv.Seq.Drops("fix-drop-copy")
 	second := 3 * buffer / 8
