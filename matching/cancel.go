@@ -311,16 +311,22 @@ func (e *Engine) checkReplace(cmd *Command, o *order) Reason {
 }
 
 // liveOrders collects the live orders that keep returns true for, in
-// ascending OrderID.
+// ascending OrderID, into the engine's scratch buffer.
 func (e *Engine) liveOrders(keep func(*order) bool) []*order {
-	out := e.scratch[:0]
-	e.orders.each(func(o *order) {
+	e.scratch = appendLive(e.scratch[:0], &e.orders, keep)
+	return e.scratch
+}
+
+// appendLive appends to out the orders of x that keep returns true for,
+// in ascending OrderID.
+func appendLive(out []*order, x *orderIndex, keep func(*order) bool) []*order {
+	start := len(out)
+	x.each(func(o *order) {
 		if keep(o) {
 			out = append(out, o)
 		}
 	})
-	slices.SortFunc(out, func(a, b *order) int { return cmpID(a.v.ID, b.v.ID) })
-	e.scratch = out
+	slices.SortFunc(out[start:], func(a, b *order) int { return cmpID(a.v.ID, b.v.ID) })
 	return out
 }
 
