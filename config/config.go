@@ -466,10 +466,9 @@ const (
 	MaxJournalBatch     = 1 << 20
 	MaxJournalDelay     = time.Second
 	MinSegmentSizeBytes = 1 << 20
-	// MaxSegmentSizeBytes keeps a segment (its size plus the record that
-	// passes it) within what the journal reads back (journal.MaxSegmentFile,
-	// 2 GiB): it used to be 4 GiB, and a venue that reached 2 GiB in a
-	// segment would not have started again.
+	// MaxSegmentSizeBytes is within journal.MaxSegmentSize (2 GiB, what the
+	// journal reads back): it used to be 4 GiB, and a venue that reached
+	// 2 GiB in a segment would not have started again.
 	MaxSegmentSizeBytes = 1 << 30
 )
 

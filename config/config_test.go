@@ -255,10 +255,10 @@ func TestYAMLHidesSecretsAndLoadsBack(t *testing.T) {
 	}
 }
 
-// The largest segment the configuration allows, plus the one record that
-// may pass it, is one the journal reads back.
+// The largest segment size the configuration allows is one the journal
+// takes.
 func TestSegmentSizeFitsTheJournal(t *testing.T) {
-	if max := int64(MaxSegmentSizeBytes) + 16 + journal.MaxRecordLen; max > journal.MaxSegmentFile {
-		t.Fatalf("a segment may reach %d bytes; the journal reads at most %d", max, journal.MaxSegmentFile)
+	if MaxSegmentSizeBytes > journal.MaxSegmentSize {
+		t.Fatalf("the configuration allows segments of %d bytes; the journal at most %d", MaxSegmentSizeBytes, journal.MaxSegmentSize)
 	}
 }

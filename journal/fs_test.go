@@ -31,3 +31,15 @@ func TestOSFSSync(t *testing.T) {
 		t.Fatalf("file holds %q (%v)", b, err)
 	}
 }
+
+// A segment size the journal could not read back is refused at Open.
+func TestOpenRefusesHugeSegments(t *testing.T) {
+	if _, _, err := Open(OSFS{}, t.TempDir(), Options{SegmentSize: MaxSegmentSize + 1}); err == nil {
+		t.Fatal("a segment size over MaxSegmentSize was taken")
+	}
+	w, _, err := Open(OSFS{}, t.TempDir(), Options{SegmentSize: MaxSegmentSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+}

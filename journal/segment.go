@@ -29,9 +29,14 @@ const (
 	MaxRecordLen = 1 << 20
 
 	// MaxSegmentFile bounds what a reader loads of one segment: a larger
-	// file is refused. A segment is closed past its configured size plus
-	// one record, so sizes are configured well below it (config).
+	// file is refused.
 	MaxSegmentFile = 1 << 31
+
+	// MaxSegmentSize is the largest Options.SegmentSize. A segment is
+	// closed before a record would take it past its size, unless that
+	// record is its first (at most MaxRecordLen), so no segment of a
+	// journal opened with it grows past MaxSegmentFile.
+	MaxSegmentSize = MaxSegmentFile
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

@@ -67,6 +67,9 @@ func Open(fsys FS, dir string, opts Options) (*Writer, Report, error) {
 	if opts.SegmentSize <= 0 {
 		opts.SegmentSize = DefaultSegmentSize
 	}
+	if opts.SegmentSize > MaxSegmentSize {
+		return nil, Report{Dir: dir}, fmt.Errorf("journal: segment size %d is over the %d the journal reads back", opts.SegmentSize, int64(MaxSegmentSize))
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
