@@ -596,42 +596,50 @@ func (md *MarketData) unsubscribe(sub *mdSub) {
 	delete(sub.sess.subs, sub.reqID)
 }
 
-// write sends a session's queue, on its own goroutine: SendToTarget can
-// wait while quickfixgo's session goroutine writes to a slow socket.
+// write sends a session's queue, on its own goroutine: sending can wait
+// while quickfixgo's session goroutine writes to a slow socket. What it
+// takes at once goes to quickfixgo as one batch (batcher: each run of X
+// bodies saved and queued at once, and the connection's writer woken
+// once), as order entry and the drop copy send their reports.
 func (md *MarketData) write(s *mdSession, out *queue[mdOut], queued *atomic.Int64, quit <-chan struct{}) {
-	var body []byte // an X's body; SendRawToTarget copies it
+	var b batcher
+	var bodies []byte // the batch's X bodies; quickfixgo copies them
 	var batch []mdOut
+	var ms []outMsg
 	for {
 		var ok bool
 		if batch, ok = out.take(batch[:0], 64); !ok {
 			return
 		}
-		for _, o := range batch {
-			select {
-			case <-quit:
-				return
-			default:
-			}
-			queued.Add(-o.size)
-			var err error
-			if o.msg != nil {
-				err = quickfix.SendToTarget(o.msg, s.qid)
-			} else {
-				body = append(append(append(body[:0], "262="...), o.reqID...), '\x01')
-				sum := o.grp.sum
-				for _, c := range body {
-					sum += int(c)
-				}
-				body = append(body, o.grp.b...)
-				err = quickfix.SendRawToTarget(s.qid, "X", body, sum)
-			}
-			if err != nil {
-				md.log.Warn("market-data send", zap.String("comp_id", s.qid.TargetCompID), zap.Error(err))
-				return
-			}
-			md.stats.messagesOut.Add(1)
+		select {
+		case <-quit:
+			return
+		default:
 		}
+		bodies, ms = bodies[:0], ms[:0]
+		for _, o := range batch {
+			queued.Add(-o.size)
+			if o.msg != nil {
+				ms = append(ms, outMsg{msg: o.msg})
+				continue
+			}
+			at := len(bodies)
+			bodies = append(append(append(bodies, "262="...), o.reqID...), '\x01')
+			sum := o.grp.sum
+			for _, c := range bodies[at:] {
+				sum += int(c)
+			}
+			bodies = append(bodies, o.grp.b...)
+			ms = append(ms, outMsg{typ: "X", body: bodies[at:len(bodies):len(bodies)], sum: sum})
+		}
+		n, _, err := b.send(s.qid, ms)
+		md.stats.messagesOut.Add(uint64(n))
 		clear(batch)
+		clear(ms)
+		if err != nil {
+			md.log.Warn("market-data send", zap.String("comp_id", s.qid.TargetCompID), zap.Error(err))
+			return
+		}
 	}
 }
 
