@@ -152,7 +152,6 @@ func (s *session) queueRawBatchForSend(msgs []RawMessage) (int, int, error) {
 	// each a slice of it whose capacity ends where it does, with one
 	// SendingTime: one allocation per batch instead of three per message.
 	first := s.store.NextSenderMsgSeqNum()
-	built := make([][]byte, len(msgs))
 	size := 0
 	for _, m := range msgs {
 		size += len(m.Body) + rawOverhead
@@ -160,6 +159,7 @@ func (s *session) queueRawBatchForSend(msgs []RawMessage) (int, int, error) {
 	var ts [32]byte
 	sendingTime := s.appendSendingTime(ts[:0], time.Now())
 	buf := make([]byte, 0, size)
+	k0 := len(s.toSend) // the batch goes straight onto toSend, cut back to what was saved
 	for i, m := range msgs {
 		sum := m.BodySum
 		if sum < 0 {
@@ -167,13 +167,14 @@ func (s *session) queueRawBatchForSend(msgs []RawMessage) (int, int, error) {
 		}
 		at := len(buf)
 		buf = s.appendRaw(buf, m.MsgType, first+i, m.Body, sum, sendingTime)
-		built[i] = buf[at:len(buf):len(buf)]
+		s.toSend = append(s.toSend, buf[at:len(buf):len(buf)])
 	}
-	n, err := s.persistBatch(first, built)
+	n, err := s.persistBatch(first, s.toSend[k0:])
+	clear(s.toSend[k0+n:])
+	s.toSend = s.toSend[:k0+n]
 	if n == 0 {
 		return 0, 0, err
 	}
-	s.toSend = append(s.toSend, built[:n]...)
 	s.notifyMessageOut()
 	return n, first + n - 1, err
 }

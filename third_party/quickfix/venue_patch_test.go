@@ -223,10 +223,14 @@ func TestRawBatchQueuesWhatWasSaved(t *testing.T) {
 		for i := range msgs {
 			msgs[i] = RawMessage{MsgType: "8", Body: []byte(fmt.Sprintf("11=C%d\x01", i)), BodySum: -1}
 		}
+		s.toSend = [][]byte{[]byte("queued before")}
 		n, last, err := s.queueRawBatchForSend(msgs)
 		wantErr := k < len(msgs)
-		if n != min(k, 5) || (err != nil) != wantErr || (n > 0 && last != n) || len(s.toSend) != n {
+		if n != min(k, 5) || (err != nil) != wantErr || (n > 0 && last != n) || len(s.toSend) != 1+n {
 			t.Fatalf("store takes %d: queued %d (last seq %d, %d to send), err %v", k, n, last, len(s.toSend), err)
+		}
+		if string(s.toSend[0]) != "queued before" {
+			t.Fatalf("store takes %d: what was queued before is now %q", k, s.toSend[0])
 		}
 		if next := st.NextSenderMsgSeqNum(); next != n+1 {
 			t.Fatalf("store takes %d: next MsgSeqNum %d, want %d", k, next, n+1)
